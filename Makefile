@@ -1,0 +1,116 @@
+# hpcloop build.  `make` builds ./hpcloop; `make check` runs every test;
+# `make check-asan` runs them again under ASan+UBSan; `make docs`
+# regenerates the committed docs; `make demo` runs the demo loop.
+
+PKGS := sqlite3 libssh2 libcurl jansson yaml-0.1 libpcre2-8 libcrypto
+CC ?= gcc
+PREFIX ?= /usr/local
+O ?= build
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+	-iquote src -iquote src/core -iquote $(O) $(PKG_CFLAGS) $(MHD_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(EXTRA_LDFLAGS)
+LIBS := $(PKG_LIBS) $(MHD_LIBS) -lcrypt -lm
+
+CORE_SRC := $(sort $(wildcard src/core/*.c))
+PRIM_SRC := $(sort $(wildcard src/primitives/*.c))
+SERVER_SRC := $(sort $(wildcard src/server/*.c))
+SCHEMAS := $(sort $(wildcard schemas/*.json))
+TEMPLATES := $(sort $(wildcard templates/*))
+
+CORE_OBJ := $(patsubst %.c,$(O)/%.o,$(CORE_SRC))
+PRIM_OBJ := $(patsubst %.c,$(O)/%.o,$(PRIM_SRC))
+SERVER_OBJ := $(patsubst %.c,$(O)/%.o,$(SERVER_SRC))
+EMBED_OBJ := $(O)/embedded.o
+LIB := $(O)/libhpcloop.a
+BIN := $(O)/hpcloop
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+HELPER := $(O)/test-tool
+
+.PHONY: all check check-unit check-e2e check-asan docs docs-check demo \
+	install clean bench FORCE
+
+all: $(BIN) $(HELPER) $(if $(filter build,$(O)),hpcloop)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Schemas and templates are embedded in the binary so that
+# `hpcloop schema NAME` works from any directory.
+$(O)/embedded.c: scripts/embed-files.sh $(SCHEMAS) $(TEMPLATES)
+	@mkdir -p $(O)
+	sh scripts/embed-files.sh $(SCHEMAS) $(TEMPLATES) > $@.tmp && mv $@.tmp $@
+
+$(O)/embedded.o: $(O)/embedded.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(CORE_OBJ) $(PRIM_OBJ) $(SERVER_OBJ) $(EMBED_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(O)/src/main.o $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The default build also leaves ./hpcloop at the top of the tree.
+hpcloop: $(BIN)
+	cp $(BIN) $@
+
+$(HELPER): $(O)/tests/helper/test-tool.o $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
+
+check: all docs-check check-unit check-e2e
+
+check-unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; \
+		HPCLOOP_SRC=$(CURDIR) $$t; done
+
+# t0-t8 run in parallel; t9 checks what they produced, so it runs last.
+check-e2e: all
+	rm -rf $(O)/envelopes
+	HPCLOOP_BIN=$(CURDIR)/$(BIN) HPCLOOP_TEST_TOOL=$(CURDIR)/$(HELPER) \
+	HPCLOOP_ENVELOPE_DIR=$(CURDIR)/$(O)/envelopes HPCLOOP_SANITIZE=$(SANITIZE) \
+		prove -j8 --timer $(sort $(wildcard tests/e2e/t[0-8]*.sh))
+	HPCLOOP_BIN=$(CURDIR)/$(BIN) HPCLOOP_TEST_TOOL=$(CURDIR)/$(HELPER) \
+	HPCLOOP_ENVELOPE_DIR=$(CURDIR)/$(O)/envelopes HPCLOOP_SANITIZE=$(SANITIZE) \
+		prove --timer $(sort $(wildcard tests/e2e/t9*.sh))
+
+check-asan:
+	$(MAKE) O=build-asan SANITIZE=asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" check
+
+docs: $(BIN)
+	$(BIN) __gen-docs docs
+
+docs-check: $(BIN)
+	@HPCLOOP_BIN=$(BIN) sh scripts/docs-check.sh
+
+demo: all
+	sh scripts/demo.sh
+
+bench: all
+	@for b in bench/*.sh; do echo "== $$b"; sh $$b; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hpcloop
+	install -m 755 hpcloop $(DESTDIR)$(PREFIX)/bin/hpcloop
+	cp -R schemas templates slash_commands docs $(DESTDIR)$(PREFIX)/share/hpcloop/
+
+clean:
+	rm -rf build build-asan hpcloop
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,104 @@
+/*
+ * crypto.c: thin wrappers over libcrypto (see crypto.h).
+ */
+#include <string.h>
+#include <sys/random.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "xalloc.h"
+#include "banned.h"
+
+static void to_hex(char *hex, const unsigned char *bin, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = digits[bin[i] >> 4];
+		hex[2 * i + 1] = digits[bin[i] & 15];
+	}
+	hex[2 * n] = '\0';
+}
+
+void crypto_sha256_hex(char hex[SHA256_HEX_LEN + 1], const void *data,
+		       size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != 32)
+		BUG("libcrypto digest failed");
+	to_hex(hex, md, 32);
+}
+
+void crypto_hmac_sha256_hex(char hex[SHA256_HEX_LEN + 1], const void *key,
+			    size_t keylen, const void *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!HMAC(EVP_sha256(), key, (int)keylen, data, len, md, &mdlen) ||
+	    mdlen != 32)
+		BUG("libcrypto digest failed");
+	to_hex(hex, md, 32);
+}
+
+int crypto_random_hex(char *out, size_t nbytes)
+{
+	unsigned char bin[256];
+	size_t got = 0;
+
+	if (nbytes > sizeof(bin))
+		return -1;
+	while (got < nbytes) {
+		ssize_t r = getrandom(bin + got, nbytes - got, 0);
+
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	to_hex(out, bin, nbytes);
+	OPENSSL_cleanse(bin, sizeof(bin));
+	return 0;
+}
+
+int crypto_equal(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char ha[SHA256_HEX_LEN + 1], hb[SHA256_HEX_LEN + 1];
+
+	/*
+	 * Compare digests, so that neither the contents nor the length of
+	 * the secret shows in the time taken.
+	 */
+	crypto_sha256_hex(ha, a, la);
+	crypto_sha256_hex(hb, b, lb);
+	return CRYPTO_memcmp(ha, hb, SHA256_HEX_LEN) == 0 && la == lb;
+}
+
+char *crypto_canonical_json(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT |
+				    JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+	char *r;
+
+	if (!s)
+		return xstrdup("null");
+	r = xstrdup(s);
+	free(s);
+	return r;
+}
+
+void crypto_json_hash(char hex[SHA256_HEX_LEN + 1], const json_t *v)
+{
+	char *s = crypto_canonical_json(v);
+
+	crypto_sha256_hex(hex, s, strlen(s));
+	free(s);
+}

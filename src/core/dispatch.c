@@ -1,0 +1,177 @@
+/*
+ * dispatch.c: the one path every primitive call takes (see dispatch.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "dispatch.h"
+#include "envelope.h"
+#include "journal.h"
+#include "primitive.h"
+#include "spec.h"
+#include "xalloc.h"
+#include "banned.h"
+
+void dispatch_paths(char **config_out, char **journal_out,
+		    const struct dispatch_opts *opts)
+{
+	const char *cfg = opts->config_path;
+	const char *jnl = opts->journal_path;
+	const char *slash;
+
+	if (!cfg || !*cfg)
+		cfg = getenv("HPCLOOP_CONFIG");
+	if (!cfg || !*cfg)
+		cfg = "hpcloop.yaml";
+	if (!jnl || !*jnl)
+		jnl = getenv("HPCLOOP_JOURNAL");
+	*config_out = xstrdup(cfg);
+	if (jnl && *jnl) {
+		*journal_out = xstrdup(jnl);
+		return;
+	}
+	/* Beside the config: <dir of config>/.hpcloop/journal.db */
+	slash = strrchr(cfg, '/');
+	if (!slash) {
+		*journal_out = xstrdup(".hpcloop/journal.db");
+	} else {
+		size_t n = (size_t)(slash - cfg) + 1;
+		size_t len = n + sizeof(".hpcloop/journal.db");
+
+		*journal_out = xmalloc(len);
+		memcpy(*journal_out, cfg, n);
+		memcpy(*journal_out + n, ".hpcloop/journal.db",
+		       sizeof(".hpcloop/journal.db"));
+	}
+}
+
+/*
+ * The idempotency key of 'spec' for a keyed primitive: its
+ * "idempotency_key", or the SHA-256 of the canonical spec.  'hash'
+ * always receives the spec's hash.
+ */
+static void idem_key(char key[SHA256_HEX_LEN + 1 + 256],
+		     char hash[SHA256_HEX_LEN + 1], const json_t *spec)
+{
+	const char *k = json_string_value(json_object_get(spec,
+							   "idempotency_key"));
+
+	crypto_json_hash(hash, spec);
+	if (k)
+		snprintf(key, SHA256_HEX_LEN + 1 + 256, "%s", k);
+	else
+		snprintf(key, SHA256_HEX_LEN + 1 + 256, "%s", hash);
+}
+
+/* Run the handler with the resources its flags ask for. */
+static int run(struct ctx *ctx, const json_t *spec, json_t **data,
+	       struct err *err)
+{
+	const struct primitive *p = ctx->prim;
+	char key[SHA256_HEX_LEN + 1 + 256], hash[SHA256_HEX_LEN + 1];
+	int found;
+
+	*data = NULL;
+	if (p->flags & PRIM_NEEDS_CONFIG) {
+		ctx->config = xcalloc(1, sizeof(*ctx->config));
+		if (config_load(ctx->config, ctx->config_path, err) < 0)
+			return -1;
+	}
+	if (p->flags & PRIM_NEEDS_JOURNAL) {
+		if (journal_open(&ctx->journal, ctx->journal_path, err) < 0)
+			return -1;
+		if ((p->flags & PRIM_MUTATES) &&
+		    journal_begin(ctx->journal, err) < 0)
+			return -1;
+	}
+	if (p->flags & PRIM_KEYED) {
+		if (!ctx->journal || !(p->flags & PRIM_MUTATES))
+			BUG("keyed primitive '%s' without journal", p->name);
+		idem_key(key, hash, spec);
+		found = journal_idem_get(ctx->journal, data, p->name, key,
+					 hash, err);
+		if (found < 0)
+			return -1;
+		if (found) {
+			ctx->replayed = 1;
+			return 0;
+		}
+		ctx->idem_key = key;
+	}
+	if (p->handler(ctx, spec, data, err) < 0) {
+		json_decref(*data);
+		*data = NULL;
+		return -1;
+	}
+	if (!*data)
+		BUG("primitive '%s' succeeded without data", p->name);
+	if (spec_validate(p->name, "output", *data, ERR_INTERNAL, err) < 0)
+		return -1;
+	if ((p->flags & PRIM_KEYED) &&
+	    journal_idem_put(ctx->journal, p->name, key, hash, *data, err) < 0)
+		return -1;
+	ctx->idem_key = NULL;
+	return 0;
+}
+
+int dispatch_run(json_t **env_out, const struct dispatch_opts *opts,
+		 const char *name, const json_t *spec,
+		 const struct err *spec_error)
+{
+	struct ctx ctx;
+	struct err err = ERR_INIT;
+	char *config_path = NULL, *journal_path = NULL;
+	json_t *data = NULL;
+	const char *pname = NULL;
+	int code;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.prim = primitive_find(name);
+	ctx.in_server = opts->in_server;
+	if (!ctx.prim) {
+		err_set(&err, ERR_UNKNOWN_PRIMITIVE, "unknown primitive '%s'",
+			name);
+		goto fail;
+	}
+	pname = ctx.prim->name;
+	envelope_set_primitive(pname);
+	if (spec_error) {
+		err_set(&err, spec_error->code, "%s", spec_error->message);
+		if (spec_error->details)
+			err.details = json_deep_copy(spec_error->details);
+		goto fail;
+	}
+	if (spec_validate(pname, "input", spec, ERR_SPEC_INVALID, &err) < 0)
+		goto fail;
+	dispatch_paths(&config_path, &journal_path, opts);
+	ctx.config_path = config_path;
+	ctx.journal_path = journal_path;
+	if (run(&ctx, spec, &data, &err) < 0)
+		goto fail;
+	if (ctx.journal && journal_in_transaction(ctx.journal) &&
+	    journal_commit(ctx.journal, &err) < 0)
+		goto fail;
+	*env_out = envelope_success(pname, ctx.replayed, data,
+				    ctx.partial_errors);
+	code = 0;
+	goto out;
+fail:
+	if (ctx.journal)
+		journal_rollback(ctx.journal);
+	*env_out = envelope_failure(pname, &err);
+	code = err_exit_class(err.code == ERR_NONE ? ERR_INTERNAL : err.code);
+out:
+	journal_close(ctx.journal);
+	if (ctx.config) {
+		config_release(ctx.config);
+		free(ctx.config);
+	}
+	json_decref(ctx.partial_errors);
+	json_decref(data);
+	err_release(&err);
+	free(config_path);
+	free(journal_path);
+	return code;
+}

@@ -1,0 +1,72 @@
+/*
+ * primitive.h: the registry entry every primitive defines, and the
+ * context the dispatcher hands to its handler.
+ *
+ * One file per primitive under src/primitives/ defines one
+ * `const struct primitive prim_<name>`; src/primitives/primitives.def
+ * lists them, and is expanded once into declarations and once into the
+ * registry table.  `list`, `help`, the docs and the HTTP catalog are all
+ * generated from that table.
+ */
+#ifndef HPCLOOP_PRIMITIVE_H
+#define HPCLOOP_PRIMITIVE_H
+
+#include <jansson.h>
+
+#include "err.h"
+
+struct journal;
+struct config;
+
+/* What the dispatcher sets up before the handler runs (git's RUN_SETUP). */
+enum primitive_flags {
+	PRIM_MUTATES = 1 << 0,	     /* changes the journal or files */
+	PRIM_IDEMPOTENT = 1 << 1,    /* repeating the call is harmless */
+	PRIM_NEEDS_JOURNAL = 1 << 2, /* open (create, migrate) the journal */
+	PRIM_NEEDS_CLUSTER = 1 << 3, /* load and validate the config */
+	PRIM_HTTP = 1 << 4,	     /* served over the HTTP API */
+	PRIM_KEYED = 1 << 5,	     /* replayed by idempotency key (§4) */
+	PRIM_NEEDS_CONFIG = 1 << 6,  /* the config must load */
+};
+
+/* The run-time state of one call; the dispatcher owns every field. */
+struct ctx {
+	const struct primitive *prim;	/* the entry being run */
+	const char *config_path;	/* resolved config file path */
+	const char *journal_path;	/* resolved journal path */
+	struct journal *journal;	/* open when PRIM_NEEDS_JOURNAL */
+	struct config *config;		/* loaded when PRIM_NEEDS_CONFIG */
+	json_t *partial_errors;		/* array; handlers append to it */
+	const char *idem_key;		/* PRIM_KEYED: this call's key */
+	int replayed;			/* the handler found nothing to do */
+	int in_server;			/* running inside `hpcloop serve` */
+};
+
+typedef int (*primitive_fn)(struct ctx *ctx, const json_t *spec,
+			    json_t **data, struct err *err);
+
+struct primitive {
+	const char *name;	  /* as on the command line: "submit-flow" */
+	const char *summary;	  /* one line, no final full stop */
+	const char *description;  /* a paragraph for the doc page */
+	const char *example;	  /* a spec that works after `init` */
+	unsigned flags;		  /* enum primitive_flags */
+	const enum err_code *errors; /* codes it may return, ERR_NONE-ended */
+	primitive_fn handler;
+};
+
+/* The registry, sorted by name, and its size. */
+extern const struct primitive *const primitives[];
+extern const int primitives_count;
+
+/* The entry called 'name', or NULL. */
+const struct primitive *primitive_find(const char *name);
+
+/*
+ * Add {"code": 'code', "detail": 'detail'} to ctx->partial_errors, for
+ * reads that succeeded only in part (DESIGN §1).
+ */
+void ctx_partial_error(struct ctx *ctx, enum err_code code,
+		       const char *detail);
+
+#endif

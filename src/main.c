@@ -1,0 +1,130 @@
+/*
+ * main.c: argv handling and the call into the dispatcher; the only place
+ * that calls exit.
+ *
+ *	hpcloop PRIMITIVE [NAME] [--spec FILE | --spec - | --spec '{...}']
+ *			  [--config FILE] [--journal FILE] [--pretty]
+ *
+ * A lone NAME operand is shorthand for --spec '{"name": NAME}' (as in
+ * `hpcloop help status`).  Whatever happens, stdout gets one line of
+ * JSON and the exit code says who is at fault (DESIGN §1).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "docs.h"
+#include "envelope.h"
+#include "spec.h"
+#include "banned.h"
+
+struct args {
+	const char *primitive;	/* argv[1] */
+	const char *operand;	/* the optional NAME operand */
+	const char *spec;	/* --spec value, or NULL */
+	int pretty;		/* --pretty */
+	struct dispatch_opts opts;
+};
+
+/*
+ * Parse 'argv' into 'a'.  Returns 0, or -1 with 'err' set to a usage
+ * error naming the offending argument.
+ */
+static int parse_args(struct args *a, int argc, char **argv,
+		      struct err *err)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	if (argc < 2)
+		return err_set(err, ERR_USAGE,
+			       "no primitive given; usage: hpcloop PRIMITIVE "
+			       "[--spec FILE|-|JSON] [--config FILE] "
+			       "[--journal FILE] [--pretty]");
+	a->primitive = argv[1];
+	for (i = 2; i < argc; i++) {
+		const char *arg = argv[i];
+		const char **slot = NULL;
+		size_t n = 0;
+
+		if (!strcmp(arg, "--pretty")) {
+			a->pretty = 1;
+			continue;
+		}
+		if (!strncmp(arg, "--spec", 6)) {
+			slot = &a->spec;
+			n = 6;
+		} else if (!strncmp(arg, "--config", 8)) {
+			slot = &a->opts.config_path;
+			n = 8;
+		} else if (!strncmp(arg, "--journal", 9)) {
+			slot = &a->opts.journal_path;
+			n = 9;
+		}
+		if (slot && arg[n] == '=') {
+			*slot = arg + n + 1;
+			continue;
+		}
+		if (slot && arg[n] == '\0') {
+			if (i + 1 >= argc)
+				return err_set(err, ERR_USAGE,
+					       "option '%s' needs a value",
+					       arg);
+			*slot = argv[++i];
+			continue;
+		}
+		if (arg[0] == '-' && arg[1])
+			return err_set(err, ERR_USAGE, "unknown option '%s'",
+				       arg);
+		if (a->operand)
+			return err_set(err, ERR_USAGE,
+				       "unexpected argument '%s'", arg);
+		a->operand = arg;
+	}
+	if (a->operand && a->spec)
+		return err_set(err, ERR_USAGE,
+			       "give either a NAME operand or --spec, not "
+			       "both");
+	return 0;
+}
+
+/* Print 'env' and turn a failed write into exit 3. */
+static int finish(json_t *env, int pretty, int code)
+{
+	if (envelope_print(env, pretty) < 0) {
+		fprintf(stderr, "hpcloop: cannot write to stdout\n");
+		code = 3;
+	}
+	json_decref(env);
+	if (fclose(stdout) != 0 && code == 0)
+		code = 3;
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	struct err err = ERR_INIT, spec_err = ERR_INIT;
+	json_t *spec = NULL, *env = NULL;
+	int code;
+
+	envelope_install_oom();
+	if (parse_args(&a, argc, argv, &err) < 0) {
+		env = envelope_failure(NULL, &err);
+		code = finish(env, 0, 1);
+		err_release(&err);
+		return code;
+	}
+	if (!strcmp(a.primitive, "__gen-docs"))
+		return docs_main(a.operand);
+	if (a.operand)
+		spec = json_pack("{s:s}", "name", a.operand);
+	else if (spec_read(&spec, a.spec, &spec_err) < 0)
+		spec = NULL;
+	code = dispatch_run(&env, &a.opts, a.primitive, spec,
+			    spec ? NULL : &spec_err);
+	json_decref(spec);
+	err_release(&spec_err);
+	return finish(env, a.pretty, code);
+}

@@ -1,0 +1,60 @@
+/*
+ * schema: print a primitive's input and output JSON Schemas (or the
+ * config schema), as embedded in the binary.
+ */
+#include <string.h>
+
+#include "embedded.h"
+#include "primitive.h"
+#include "spec.h"
+#include "banned.h"
+
+static int schema_run(struct ctx *ctx, const json_t *spec, json_t **data,
+		      struct err *err)
+{
+	const char *name = json_string_value(json_object_get(spec, "name"));
+	json_t *in, *out;
+
+	(void)ctx;
+	if (!strcmp(name, "config")) {
+		const struct embedded_file *f =
+			embedded_find("schemas/config.json");
+
+		if (!f)
+			return err_set(err, ERR_INTERNAL,
+				       "config schema is not embedded");
+		*data = json_pack("{s:s, s:o}", "name", name, "config",
+				  json_loadb((const char *)f->data, f->len, 0,
+					     NULL));
+		return *data ? 0 : err_set(err, ERR_INTERNAL,
+					   "embedded config schema is bad");
+	}
+	if (!primitive_find(name))
+		return err_set(err, ERR_NOT_FOUND, "no primitive '%s'", name);
+	in = spec_schema(name, "input");
+	out = spec_schema(name, "output");
+	if (!in || !out) {
+		json_decref(in);
+		json_decref(out);
+		return err_set(err, ERR_INTERNAL,
+			       "schemas of '%s' are not embedded", name);
+	}
+	*data = json_pack("{s:s, s:o, s:o}", "name", name, "input", in,
+			  "output", out);
+	return 0;
+}
+
+static const enum err_code schema_errors[] = { ERR_NOT_FOUND, ERR_NONE };
+
+const struct primitive prim_schema = {
+	.name = "schema",
+	.summary = "Print the input and output JSON Schemas of a primitive, "
+		   "or the config schema",
+	.description = "`hpcloop schema NAME` is shorthand for "
+		       "`--spec '{\"name\": NAME}'`. The name `config` "
+		       "gives the schema of hpcloop.yaml.",
+	.example = "{\"name\": \"events\"}",
+	.flags = PRIM_IDEMPOTENT | PRIM_HTTP,
+	.errors = schema_errors,
+	.handler = schema_run,
+};

@@ -1,0 +1,169 @@
+# lib.sh: the shell test library (after git's t/test-lib.sh).
+#
+# A test script sets test_description, sources this file, runs steps
+# with test_expect_success [PREREQ] 'title' 'commands', and ends with
+# test_done, which prints the TAP plan.  Each script runs in a fresh
+# trash directory with its own HPCLOOP_CONFIG and HPCLOOP_JOURNAL.
+#
+# hl ARGS... runs the binary with stdout in ./out and stderr in ./err,
+# and fails the step when stdout is not exactly one line of JSON (unless
+# --pretty was asked for).  Every envelope is also logged for t9's
+# schema checks.
+
+TEST_DIRECTORY=$(cd "$(dirname "$0")" && pwd)
+SRC_DIR=$(cd "$TEST_DIRECTORY/../.." && pwd)
+: "${HPCLOOP_BIN:=$SRC_DIR/build/hpcloop}"
+: "${HPCLOOP_TEST_TOOL:=$SRC_DIR/build/test-tool}"
+: "${HPCLOOP_ENVELOPE_DIR:=$SRC_DIR/build/envelopes}"
+export HPCLOOP_BIN HPCLOOP_TEST_TOOL HPCLOOP_ENVELOPE_DIR SRC_DIR
+
+this_test=$(basename "$0" .sh)
+TRASH_DIRECTORY="${TMPDIR:-/tmp}/hpcloop-trash.$this_test.$$"
+rm -rf "$TRASH_DIRECTORY"
+mkdir -p "$TRASH_DIRECTORY" "$HPCLOOP_ENVELOPE_DIR" || exit 1
+ENVELOPE_LOG="$HPCLOOP_ENVELOPE_DIR/$this_test.jsonl"
+: >"$ENVELOPE_LOG"
+cd "$TRASH_DIRECTORY" || exit 1
+
+HPCLOOP_CONFIG="$TRASH_DIRECTORY/hpcloop.yaml"
+HPCLOOP_JOURNAL="$TRASH_DIRECTORY/.hpcloop/journal.db"
+export HPCLOOP_CONFIG HPCLOOP_JOURNAL
+unset HPCLOOP_ORCHESTRATOR_URL HPCLOOP_ORCHESTRATOR_SECRET
+
+test_count=0
+test_failures=0
+test_skipped=0
+test_prereqs=" "
+
+say () { printf '%s\n' "$*"; }
+
+# test_set_prereq NAME: mark a prerequisite as present.
+test_set_prereq () { test_prereqs="$test_prereqs$1 "; }
+
+# test_have_prereq A,B: true when all are present ("!A" negates).
+test_have_prereq () {
+	for p in $(echo "$1" | tr ',' ' '); do
+		case "$p" in
+		!*) case "$test_prereqs" in *" ${p#!} "*) return 1 ;; esac ;;
+		*) case "$test_prereqs" in *" $p "*) ;; *) return 1 ;; esac ;;
+		esac
+	done
+	return 0
+}
+
+# Run a step's body in a function of its own, so 'return' ends the step.
+test_eval_ () { eval "$1"; }
+
+test_expect_success () {
+	prereq=
+	if [ $# = 3 ]; then prereq=$1; shift; fi
+	test_count=$((test_count + 1))
+	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
+		test_skipped=$((test_skipped + 1))
+		say "ok $test_count # skip $1 (missing $prereq)"
+		return 0
+	fi
+	: >"$TRASH_DIRECTORY/.violation"
+	test_eval_ "$2" >"$TRASH_DIRECTORY/.step-log" 2>&1
+	rc=$?
+	cd "$TRASH_DIRECTORY" || exit 1
+	if [ $rc = 0 ] && [ -s "$TRASH_DIRECTORY/.violation" ]; then
+		rc=1
+	fi
+	if [ $rc = 0 ]; then
+		say "ok $test_count - $1"
+	else
+		test_failures=$((test_failures + 1))
+		say "not ok $test_count - $1"
+		sed -e 's/^/#	/' <<-EOF
+		$2
+		EOF
+		sed -e 's/^/# > /' "$TRASH_DIRECTORY/.step-log"
+		[ -s "$TRASH_DIRECTORY/.violation" ] &&
+			sed -e 's/^/# ! /' "$TRASH_DIRECTORY/.violation"
+	fi
+	return 0
+}
+
+test_done () {
+	say "1..$test_count"
+	cd / && if [ $test_failures = 0 ]; then
+		rm -rf "$TRASH_DIRECTORY"
+		exit 0
+	fi
+	say "# failed $test_failures of $test_count (trash kept: $TRASH_DIRECTORY)"
+	exit 1
+}
+
+# hl ARGS...: run hpcloop; stdout -> out, stderr -> err; check one line.
+hl () {
+	"$HPCLOOP_BIN" "$@" >out 2>err
+	hl_rc=$?
+	case " $* " in
+	*" --pretty "*) ;;
+	*)
+		if ! "$HPCLOOP_TEST_TOOL" envelope out 2>>err; then
+			echo "stdout of 'hpcloop $*' is not one JSON line:" \
+				>>"$TRASH_DIRECTORY/.violation"
+			head -c 400 out >>"$TRASH_DIRECTORY/.violation"
+		else
+			cat out >>"$ENVELOPE_LOG"
+		fi
+		;;
+	esac
+	return $hl_rc
+}
+
+# test_must_fail CMD...: CMD exits 1, 2 or 3 (not 0, not a signal).
+test_must_fail () {
+	"$@"
+	rc=$?
+	case $rc in
+	1|2|3) return 0 ;;
+	esac
+	echo "test_must_fail: '$*' exited $rc" >&2
+	return 1
+}
+
+# test_expect_code N CMD...: CMD exits exactly N.
+test_expect_code () {
+	want=$1
+	shift
+	"$@"
+	rc=$?
+	[ "$rc" = "$want" ] && return 0
+	echo "test_expect_code: '$*' exited $rc, wanted $want" >&2
+	return 1
+}
+
+# test_cmp EXPECTED ACTUAL
+test_cmp () { diff -u "$1" "$2"; }
+
+# test_json_field FILE PATH EXPECTED: the field equals EXPECTED.
+test_json_field () {
+	got=$("$HPCLOOP_TEST_TOOL" json-field "$1" "$2") || return 1
+	[ "$got" = "$3" ] && return 0
+	echo "test_json_field: $1 $2 is '$got', wanted '$3'" >&2
+	return 1
+}
+
+# json_field FILE PATH: print it.
+json_field () { "$HPCLOOP_TEST_TOOL" json-field "$1" "$2"; }
+
+# row_counts: the journal's row counts (or "absent").
+row_counts () { "$HPCLOOP_TEST_TOOL" row-counts "$HPCLOOP_JOURNAL"; }
+
+# test_error FILE CODE: a failure envelope with that error_code.
+test_error () {
+	test_json_field "$1" .ok false &&
+	test_json_field "$1" .error_code "$2"
+}
+
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jsonschema' 2>/dev/null
+then
+	test_set_prereq PYJSONSCHEMA
+fi
+case "${HPCLOOP_SANITIZE:-}" in
+'') test_set_prereq NOT_ASAN ;;
+esac
+command -v sqlite3 >/dev/null 2>&1 && test_set_prereq SQLITE3
