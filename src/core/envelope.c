@@ -56,12 +56,22 @@ int envelope_print(const json_t *env, int pretty)
 {
 	size_t flags = JSON_REAL_PRECISION(17) |
 		       (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+	char *text;
+	size_t len;
 	int r = 0;
 
-	if (!env || json_dumpf(env, stdout, flags) < 0)
+	/*
+	 * Render the whole line before writing any of it: running out of
+	 * memory half-way through must not leave a torn line on stdout
+	 * for the out-of-memory envelope to be appended to.
+	 */
+	text = env ? json_dumps(env, flags) : NULL;
+	if (!text)
+		return -1;
+	len = strlen(text);
+	if (fwrite(text, 1, len, stdout) != len || fputc('\n', stdout) == EOF)
 		r = -1;
-	if (fputc('\n', stdout) == EOF)
-		r = -1;
+	free(text);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		r = -1;
 	return r;

@@ -127,7 +127,8 @@ void err_bug(const char *file, int line, const char *fmt, ...)
 			"\"error_code\":\"internal\","
 			"\"message\":\"internal error (BUG); see stderr\","
 			"\"retry_safe\":false,"
-			"\"remediation\":\"a bug in hpcloop: report it\","
+			"\"remediation\":\"a bug in hpcloop: report it "
+			"with the message\","
 			"\"details\":{}}\n";
 		ssize_t r = write(1, env, sizeof(env) - 1);
 		(void)r;

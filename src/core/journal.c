@@ -208,7 +208,7 @@ static int make_parent_dirs(const char *path, struct err *err)
 	char *p;
 	int r = 0;
 
-	for (p = dir + 1; *p; p++) {
+	for (p = *dir ? dir + 1 : dir; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';

@@ -15,8 +15,9 @@ static void default_oom(void)
 {
 	static const char msg[] =
 		"{\"ok\":false,\"primitive\":null,\"error_code\":\"internal\","
-		"\"message\":\"out of memory\",\"retry_safe\":true,"
-		"\"remediation\":\"free memory or reduce the input and retry\","
+		"\"message\":\"out of memory\",\"retry_safe\":false,"
+		"\"remediation\":\"a bug in hpcloop: report it with the "
+		"message\","
 		"\"details\":{}}\n";
 	ssize_t r = write(1, msg, sizeof(msg) - 1);
 	(void)r;
