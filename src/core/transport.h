@@ -1,0 +1,216 @@
+/*
+ * transport.h: how hpcloop reaches a cluster's files and commands.
+ *
+ * Every operation on a sprint directory goes through the cluster's
+ * transport, even on this machine, so that the SSH transport (ssh.c)
+ * plugs in without changing a caller.  A transport is a handle with a
+ * const table of operations; this file declares the table, so that an
+ * implementation can fill one in, and implements the "local" transport:
+ * plain system calls on this machine, and fork/exec with no shell.
+ *
+ * Commands are always an argv array, never a shell string: user text
+ * can never run as code.  Output is bounded by the caller's limit.
+ * Errors: a missing file is ERR_NOT_FOUND, another local I/O failure
+ * ERR_IO; messages name the path.
+ *
+ * Paths are absolute, or relative to the process's working directory
+ * (local) or the remote home directory (ssh).
+ */
+#ifndef HPCLOOP_TRANSPORT_H
+#define HPCLOOP_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct transport;
+
+/*
+ * What a command left behind.  'exit_code' is the status it exited with,
+ * or -1 when a signal killed it ('signal' then names the signal; it is 0
+ * otherwise).  'out' and 'err' hold at most the limit given to
+ * exec_result_init(); what came beyond it was read and thrown away, and
+ * the matching '*_truncated' flag is set.  A caller that parses the
+ * output must check the flag.
+ */
+struct exec_result {
+	int exit_code;		/* exit status, or -1 when killed */
+	int signal;		/* the signal that killed it, or 0 */
+	struct buf out;		/* standard output, bounded */
+	struct buf err;		/* standard error, bounded */
+	int out_truncated;	/* 1 when 'out' passed its limit */
+	int err_truncated;	/* 1 when 'err' passed its limit */
+};
+
+/* Start 'r' empty; each of its buffers keeps at most 'max_out' bytes. */
+void exec_result_init(struct exec_result *r, size_t max_out);
+/* Free the buffers of 'r' (which may be NULL); it stays usable. */
+void exec_result_release(struct exec_result *r);
+
+/*
+ * The operations of one kind of transport.  Each takes the handle it was
+ * opened as and fills 'err' on failure; the meaning of each is that of
+ * the transport_<op>() function of the same name below, which checks its
+ * arguments and calls it.  'close' frees the implementation's private
+ * data (transport_priv()), not the handle; it may be NULL.
+ */
+struct transport_ops {
+	const char *name;	/* "local", "ssh" */
+	int (*exec)(struct transport *t, struct exec_result *res,
+		    const char *const *argv, const char *cwd,
+		    const void *stdin_data, size_t stdin_len, int timeout_s,
+		    struct err *err);
+	int (*mkdirs)(struct transport *t, const char *path, int mode,
+		      struct err *err);
+	int (*write_file)(struct transport *t, const char *path,
+			  const void *data, size_t len, int mode,
+			  struct err *err);
+	int (*read_file)(struct transport *t, struct buf *out,
+			 const char *path, size_t max, struct err *err);
+	int (*read_range)(struct transport *t, struct buf *out,
+			  int64_t *size_out, const char *path, int64_t offset,
+			  size_t max, struct err *err);
+	int (*stat)(struct transport *t, int *exists_out, int64_t *size_out,
+		    int64_t *mtime_out, const char *path, struct err *err);
+	int (*list)(struct transport *t, json_t **out, const char *dir,
+		    int max_depth, int max_entries, struct err *err);
+	int (*remove)(struct transport *t, const char *path,
+		      struct err *err);
+	void (*close)(struct transport *t);
+};
+
+/* ------------------------------------------------------------------ */
+/* Opening and closing                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Open the transport described by the cluster configuration 'cluster'
+ * (borrowed; may be NULL, which means local).  Its key "transport" is
+ * "local" (the default) or "ssh"; "host", "port", "user", "key" and
+ * "known_hosts" are for ssh.  "ssh" works only once an implementation
+ * has been registered with transport_register_ssh(); otherwise it is
+ * ERR_PRECONDITION.  '*out' is new (free it with transport_close()), or
+ * NULL on failure.
+ */
+int transport_open(struct transport **out, const json_t *cluster,
+		   struct err *err);
+
+/* Close 't' (which may be NULL) and free it. */
+void transport_close(struct transport *t);
+
+/* The name of the kind of 't' ("local"); static storage. */
+const char *transport_name(const struct transport *t);
+
+/*
+ * Install 'open' as the way to open an "ssh" transport (ssh.c calls this
+ * at start-up, before any thread starts).  NULL removes it.
+ */
+void transport_register_ssh(int (*open)(struct transport **out,
+					const json_t *cluster,
+					struct err *err));
+
+/*
+ * For implementations: a new handle with the operations 'ops' (static)
+ * and the private data 'priv' (which 'ops->close' frees), and the way
+ * back to 'priv'.
+ */
+struct transport *transport_new(const struct transport_ops *ops, void *priv);
+void *transport_priv(const struct transport *t);
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Run the program 'argv'[0] (found on PATH when it has no slash) with
+ * the arguments 'argv' (NULL-terminated; never a shell string) in the
+ * directory 'cwd' (NULL: the current one), feeding it the 'stdin_len'
+ * bytes of 'stdin_data' (NULL: an empty standard input), and fill 'res'
+ * (set up by the caller with exec_result_init(); what an earlier call
+ * left in it is dropped, its limit kept).  A command that exits
+ * non-zero is a success here: read res->exit_code.
+ *
+ * After 'timeout_s' seconds (0: no limit) the command's whole process
+ * group is killed and the call fails with ERR_TIMEOUT; 'res' then holds
+ * what was read so far.  A program that cannot be found is
+ * ERR_NOT_FOUND.  Locally the command runs in its own process group,
+ * with the other descriptors of this process closed.
+ */
+int transport_exec(struct transport *t, struct exec_result *res,
+		   const char *const *argv, const char *cwd,
+		   const void *stdin_data, size_t stdin_len, int timeout_s,
+		   struct err *err);
+
+/* ------------------------------------------------------------------ */
+/* Files                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Create the directory 'path' and any missing parents with 'mode' (less
+ * the umask), like mkdir -p.  An existing directory is a success.
+ */
+int transport_mkdirs(struct transport *t, const char *path, int mode,
+		     struct err *err);
+
+/*
+ * Replace the file 'path' with the 'len' bytes of 'data', atomically:
+ * readers see the old contents or the new, never a part.  The file gets
+ * exactly 'mode' (0600 for secrets, 0700 for scripts).  Missing parent
+ * directories are created (0755 less the umask).
+ */
+int transport_write_file(struct transport *t, const char *path,
+			 const void *data, size_t len, int mode,
+			 struct err *err);
+
+/*
+ * Read the whole file 'path' into 'out' (initialised by the caller;
+ * whatever it held is dropped, and it is set up with the limit 'max').
+ * A missing file is ERR_NOT_FOUND; one longer than 'max' bytes is
+ * ERR_TRANSFER.  On failure 'out' is empty.
+ */
+int transport_read_file(struct transport *t, struct buf *out,
+			const char *path, size_t max, struct err *err);
+
+/*
+ * Read at most 'max' bytes of 'path' from byte 'offset' into 'out' (as
+ * for transport_read_file(), but more data beyond 'max' is not an
+ * error), and set '*size_out' (may be NULL) to the file's size.  An
+ * offset at or past the end reads nothing: a size below the caller's
+ * offset means the file was truncated or replaced.  This is how
+ * heartbeats.jsonl is tailed.
+ */
+int transport_read_range(struct transport *t, struct buf *out,
+			 int64_t *size_out, const char *path, int64_t offset,
+			 size_t max, struct err *err);
+
+/*
+ * Whether 'path' exists, in '*exists_out', and if so its size and its
+ * modification time in seconds since the epoch ('size_out' and
+ * 'mtime_out' may be NULL; they are 0 when it does not exist).  A
+ * missing file is a success with '*exists_out' 0.  Symbolic links are
+ * followed.
+ */
+int transport_stat(struct transport *t, int *exists_out, int64_t *size_out,
+		   int64_t *mtime_out, const char *path, struct err *err);
+
+/*
+ * List the regular files under the directory 'dir' into '*out', a new
+ * array of {"path": path relative to 'dir', "size": bytes, "mtime":
+ * epoch seconds} sorted by path.  'max_depth' counts levels as find's
+ * -maxdepth does: 1 lists the files directly in 'dir', 2 those of its
+ * subdirectories too, and so on (0 lists nothing).  Symbolic links
+ * inside 'dir' are skipped, never followed.  More than 'max_entries'
+ * files is ERR_TRANSFER; a missing 'dir' is ERR_NOT_FOUND.  On failure
+ * '*out' is NULL.
+ */
+int transport_list(struct transport *t, json_t **out, const char *dir,
+		   int max_depth, int max_entries, struct err *err);
+
+/* Remove the file 'path'; a missing file is a success. */
+int transport_remove(struct transport *t, const char *path, struct err *err);
+
+#endif
