@@ -54,7 +54,7 @@ json_t *envelope_failure(const char *primitive, const struct err *err)
 
 int envelope_print(const json_t *env, int pretty)
 {
-	size_t flags = JSON_REAL_PRECISION(17) |
+	size_t flags = JSON_REAL_PRECISION(15) |
 		       (pretty ? JSON_INDENT(2) : JSON_COMPACT);
 	char *text;
 	size_t len;

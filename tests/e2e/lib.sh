@@ -75,12 +75,16 @@ test_expect_success () {
 	else
 		test_failures=$((test_failures + 1))
 		say "not ok $test_count - $1"
-		sed -e 's/^/#	/' <<-EOF
-		$2
-		EOF
-		sed -e 's/^/# > /' "$TRASH_DIRECTORY/.step-log"
-		[ -s "$TRASH_DIRECTORY/.violation" ] &&
-			sed -e 's/^/# ! /' "$TRASH_DIRECTORY/.violation"
+		# The details go to stderr too, so prove shows them in CI logs.
+		{
+			echo "# $this_test: not ok $test_count - $1"
+			sed -e 's/^/#	/' <<-EOF
+			$2
+			EOF
+			sed -e 's/^/# > /' "$TRASH_DIRECTORY/.step-log"
+			[ -s "$TRASH_DIRECTORY/.violation" ] &&
+				sed -e 's/^/# ! /' "$TRASH_DIRECTORY/.violation"
+		} | tee /dev/stderr
 	fi
 	return 0
 }
@@ -167,3 +171,89 @@ case "${HPCLOOP_SANITIZE:-}" in
 '') test_set_prereq NOT_ASAN ;;
 esac
 command -v sqlite3 >/dev/null 2>&1 && test_set_prereq SQLITE3
+
+# ---------------------------------------------------------------------
+# Sprints on the local scheduler with the stand-in agent.
+
+FAKE_AGENT="$SRC_DIR/tests/agents/fake-agent"
+
+# setup_local_config [EXTRA-YAML]: a config with the local cluster, a
+# study "demo" driven by the stand-in agent, fast heartbeats and a short
+# watchdog, plus EXTRA-YAML appended.
+setup_local_config () {
+	cat >hpcloop.yaml <<-YAML
+	version: 1
+	agent_command: "$FAKE_AGENT -p --output-format stream-json --verbose"
+	heartbeat_interval_s: 1
+	watchdog_grace_s: 2
+	context: global context line
+	clusters:
+	  local:
+	    transport: local
+	    scheduler: local
+	    working_dir: sprints
+	    max_concurrent_jobs: ${MAX_JOBS:-4}
+	    cancel_grace_s: 2
+	studies:
+	  demo:
+	    cluster: local
+	    description: a test study
+	    context: study context line
+	    red_team_max_rounds: ${RED_TEAM_ROUNDS:-1}
+	    max_sprint_duration_hours: 1
+	    metric: {name: val_loss, direction: minimize}
+	    allow_loop: true
+	YAML
+	if [ -n "${1:-}" ]; then printf '%s\n' "$1" >>hpcloop.yaml; fi
+	"$HPCLOOP_BIN" init >/dev/null
+}
+
+# submit IDEA [EXTRA-JSON-FIELDS]: submit a sprint; its id in $sprint.
+submit () {
+	hl submit-flow --spec "{\"study\":\"demo\",\"idea\":\"$1\"${2:+,$2}}" &&
+	sprint=$(json_field out .data.sprint_id) &&
+	sprint_dir=$(json_field out .data.directory)
+}
+
+# wait_state ID STATE [SECONDS]: call status until the sprint is STATE.
+wait_state () {
+	i=0
+	while [ $i -lt $((${3:-30} * 5)) ]; do
+		hl status --spec "{\"sprint_id\":\"$1\"}" || return 1
+		s=$(json_field out .data.sprints.0.state)
+		[ "$s" = "$2" ] && return 0
+		case "$s" in completed|failed|timed_out|cancelled|lost)
+			echo "sprint $1 is $s, wanted $2" >&2; cat out >&2
+			return 1 ;;
+		esac
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "sprint $1 still $s after ${3:-30}s, wanted $2" >&2
+	return 1
+}
+
+# wait_gone PATTERN [SECONDS]: no process whose command line matches
+# PATTERN remains (polling; processes take a moment to die).
+wait_gone () {
+	i=0
+	while [ $i -lt $((${2:-15} * 10)) ]; do
+		pgrep -f "$1" >/dev/null || return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "still running: $(pgrep -af "$1")" >&2
+	return 1
+}
+
+# wait_file PATH [SECONDS]: PATH exists (polling).
+wait_file () {
+	i=0
+	while [ $i -lt $((${2:-15} * 10)) ]; do
+		test -e "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "no file $1" >&2
+	return 1
+}

@@ -1,0 +1,260 @@
+/*
+ * jobgen.c: computing and rendering a sprint's job (see jobgen.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "config.h"
+#include "embedded.h"
+#include "jobgen.h"
+#include "template.h"
+#include "xalloc.h"
+#include "banned.h"
+
+char *jobgen_base64(const void *data, size_t len)
+{
+	size_t n = 4 * ((len + 2) / 3) + 1;
+	char *out = xmalloc(n);
+
+	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	return out;
+}
+
+/* Set key 'k' of 'vars' to the base64 of the string 's'. */
+static void set_b64(json_t *vars, const char *k, const char *s)
+{
+	char *b = jobgen_base64(s, strlen(s));
+
+	json_object_set_new(vars, k, json_string(b));
+	free(b);
+}
+
+static const char *embedded_text(const char *path, struct err *err)
+{
+	const struct embedded_file *f = embedded_find(path);
+
+	if (!f) {
+		err_set(err, ERR_INTERNAL, "template '%s' is not embedded",
+			path);
+		return NULL;
+	}
+	return (const char *)f->data;
+}
+
+/*
+ * Render the prompt template 'name' with 'vars' into '*out'.
+ */
+static int render_prompt(char **out, const char *name, const json_t *vars,
+			 struct err *err)
+{
+	char path[128];
+	const char *t;
+
+	snprintf(path, sizeof(path), "templates/prompt-%s.md", name);
+	t = embedded_text(path, err);
+	if (!t)
+		return -1;
+	return template_render(out, t, vars, path, err);
+}
+
+/* An integer setting of the config root, or 'dflt'. */
+static int root_int(const struct config *cfg, const char *key, int dflt)
+{
+	const json_t *v = json_object_get(cfg->root, key);
+
+	return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
+}
+
+/*
+ * Scheduler directives for the header of the script, from the layered
+ * job options (keys and values were checked by config_job_options).
+ */
+static json_t *header_lines(const char *scheduler, const json_t *opts)
+{
+	json_t *lines = json_array();
+	const char *k;
+	json_t *v;
+	struct buf b = BUF_INIT;
+
+	json_object_foreach((json_t *)opts, k, v) {
+		buf_release(&b);
+		if (!strcmp(scheduler, "slurm"))
+			buf_addf(&b, "#SBATCH --%s=%s", k,
+				 json_string_value(v));
+		else if (!strcmp(scheduler, "sge"))
+			buf_addf(&b, "#$ -%s %s", k, json_string_value(v));
+		else
+			continue;
+		json_array_append_new(lines,
+				      json_pack("{s:s}", "line", buf_str(&b)));
+	}
+	buf_release(&b);
+	return lines;
+}
+
+/* Render every prompt into g->files and the prompt vars into 'pv'. */
+static int build_prompts(struct jobgen *g, json_t *script_vars,
+			 json_t *pvars, struct err *err)
+{
+	static const char *const single[] = { "research", "report",
+					      "summarize" };
+	json_t *prompts = json_object(), *rt = json_array(), *fx = json_array();
+	char *text = NULL, *b64, key[64];
+	size_t i;
+	int r = -1, round;
+
+	g->files = json_object();
+	for (i = 0; i < 3; i++) {
+		if (render_prompt(&text, single[i], pvars, err) < 0)
+			goto out;
+		snprintf(key, sizeof(key), "%s_b64", single[i]);
+		b64 = jobgen_base64(text, strlen(text));
+		json_object_set_new(prompts, key, json_string(b64));
+		free(b64);
+		snprintf(key, sizeof(key), ".hpcloop/prompt-%s.md", single[i]);
+		json_object_set_new(g->files, key, json_string(text));
+		free(text);
+		text = NULL;
+	}
+	for (round = 1; round <= g->red_team_rounds; round++) {
+		json_object_set_new(pvars, "round", json_integer(round));
+		for (i = 0; i < 2; i++) {
+			const char *name = i ? "fix" : "red-team";
+
+			if (render_prompt(&text, name, pvars, err) < 0)
+				goto out;
+			b64 = jobgen_base64(text, strlen(text));
+			json_array_append_new(i ? fx : rt,
+					      json_pack("{s:i, s:s}", "round",
+							round, "b64", b64));
+			free(b64);
+			snprintf(key, sizeof(key), ".hpcloop/prompt-%s-%d.md",
+				 i ? "fix" : "red_team", round);
+			json_object_set_new(g->files, key, json_string(text));
+			free(text);
+			text = NULL;
+		}
+	}
+	json_object_set(prompts, "red_team", rt);
+	json_object_set(prompts, "fix", fx);
+	json_object_set(script_vars, "prompts", prompts);
+	r = 0;
+out:
+	free(text);
+	json_decref(prompts);
+	json_decref(rt);
+	json_decref(fx);
+	return r;
+}
+
+int jobgen_build(struct jobgen *g, const struct config *cfg,
+		 const struct jobgen_request *req, struct err *err)
+{
+	const json_t *study = config_study(cfg, req->study);
+	const json_t *cluster, *v;
+	json_t *vars = NULL, *pvars = NULL, *argv_b64 = NULL, *env = NULL;
+	const char *s, *k, *url;
+	double hours = 8;
+	size_t i;
+	int r = -1;
+
+	if (!study)
+		return err_set(err, ERR_NOT_FOUND, "no study '%s'", req->study);
+	g->cluster = xstrdup(json_string_value(json_object_get(study,
+								"cluster")));
+	cluster = config_cluster(cfg, g->cluster);
+	s = json_string_value(json_object_get(cluster, "scheduler"));
+	g->scheduler = xstrdup(s ? s : "local");
+	if (config_job_options(&g->job_options, cfg, req->study,
+			       req->job_options, err) < 0 ||
+	    config_agent_argv(&g->agent_argv, cfg, req->study, err) < 0 ||
+	    config_context(&g->context, cfg, req->study, err) < 0)
+		goto out;
+	g->env = config_environment(cfg, g->cluster);
+	v = json_object_get(study, "max_sprint_duration_hours");
+	if (json_is_number(v))
+		hours = json_number_value(v);
+	g->time_limit_s = req->time_limit_s ? req->time_limit_s
+					    : (int)(hours * 3600);
+	v = json_object_get(study, "red_team_max_rounds");
+	g->red_team_rounds = json_is_integer(v) ? (int)json_integer_value(v)
+						: 3;
+
+	pvars = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "idea", req->idea,
+			  "study", req->study, "sprint_id", req->sprint_id,
+			  "context", g->context, "round", 0, "max_rounds",
+			  g->red_team_rounds);
+	vars = json_object();
+	json_object_set_new(vars, "sprint_id", json_string(req->sprint_id));
+	json_object_set_new(vars, "study", json_string(req->study));
+	json_object_set_new(vars, "header_lines",
+			    header_lines(g->scheduler, g->job_options));
+	set_b64(vars, "sprint_dir_b64", req->sprint_dir);
+	set_b64(vars, "idea_b64", req->idea);
+	set_b64(vars, "context_b64", g->context);
+	url = json_string_value(json_object_get(cfg->root,
+						"orchestrator_url"));
+	set_b64(vars, "orchestrator_url_b64", url ? url : "");
+	argv_b64 = json_array();
+	for (i = 0; i < json_array_size(g->agent_argv); i++) {
+		char *b = jobgen_base64(
+			json_string_value(json_array_get(g->agent_argv, i)),
+			strlen(json_string_value(
+				json_array_get(g->agent_argv, i))));
+
+		json_array_append_new(argv_b64, json_pack("{s:s}", "b64", b));
+		free(b);
+	}
+	json_object_set(vars, "agent_argv", argv_b64);
+	env = json_array();
+	json_object_foreach(g->env, k, v) {
+		char *b = jobgen_base64(json_string_value(v),
+					strlen(json_string_value(v)));
+
+		json_array_append_new(env, json_pack("{s:s, s:s}", "name", k,
+						     "value_b64", b));
+		free(b);
+	}
+	json_object_set(vars, "env", env);
+	json_object_set_new(vars, "red_team_max_rounds",
+			    json_integer(g->red_team_rounds));
+	json_object_set_new(vars, "heartbeat_interval_s",
+			    json_integer(root_int(cfg, "heartbeat_interval_s",
+						  60)));
+	json_object_set_new(vars, "watchdog_grace_s",
+			    json_integer(root_int(cfg, "watchdog_grace_s",
+						  60)));
+	json_object_set_new(vars, "step_timeout_s",
+			    json_integer(root_int(cfg, "step_timeout_s", 0)));
+	if (build_prompts(g, vars, pvars, err) < 0)
+		goto out;
+	s = embedded_text("templates/job.sh", err);
+	if (!s || template_render(&g->script, s, vars, "templates/job.sh",
+				  err) < 0)
+		goto out;
+	r = 0;
+out:
+	json_decref(vars);
+	json_decref(pvars);
+	json_decref(argv_b64);
+	json_decref(env);
+	return r;
+}
+
+void jobgen_release(struct jobgen *g)
+{
+	if (!g)
+		return;
+	free(g->cluster);
+	free(g->scheduler);
+	json_decref(g->job_options);
+	json_decref(g->agent_argv);
+	json_decref(g->env);
+	json_decref(g->files);
+	free(g->context);
+	free(g->script);
+	memset(g, 0, sizeof(*g));
+}

@@ -1,0 +1,154 @@
+/*
+ * logs: the tails of a sprint's logs, read through the cluster's
+ * transport: output.log, progress.md, sprint_log.txt, the job's own
+ * stdout and stderr, and each agent step's stderr and stream.
+ */
+#include <string.h>
+
+#include "buf.h"
+#include "cluster.h"
+#include "journal.h"
+#include "primitive.h"
+#include "sprint.h"
+#include "transport.h"
+#include "banned.h"
+
+/* How much of the end of a file is read to find its last lines. */
+#define LOGS_READ_MAX (64 * 1024)
+
+/*
+ * The last 'lines' lines of '<dir>/<rel>' on 't', as a new string, or
+ * NULL when the file does not exist.
+ */
+static json_t *tail(struct transport *t, const char *dir, const char *rel,
+		    int lines, struct err *err)
+{
+	struct buf path = BUF_INIT, data = BUF_INIT;
+	int64_t size = 0, mtime = 0;
+	int exists = 0, n = 0;
+	const char *s;
+	json_t *out = NULL;
+	size_t i;
+
+	buf_addf(&path, "%s/%s", dir, rel);
+	if (transport_stat(t, &exists, &size, &mtime, buf_str(&path), err) <
+		    0 ||
+	    !exists)
+		goto out;
+	if (transport_read_range(t, &data, &size, buf_str(&path),
+				 size > LOGS_READ_MAX ? size - LOGS_READ_MAX
+						      : 0,
+				 LOGS_READ_MAX, err) < 0)
+		goto out;
+	s = buf_str(&data);
+	i = data.len;
+	if (i && s[i - 1] == '\n')
+		i--;
+	while (i > 0) {
+		if (s[i - 1] == '\n' && ++n >= lines)
+			break;
+		i--;
+	}
+	out = json_string(s + i);
+	if (!out)	/* not UTF-8: hand back bytes as Latin-1 is no better */
+		out = json_string("(not UTF-8 text)");
+out:
+	buf_release(&path);
+	buf_release(&data);
+	return out;
+}
+
+static int logs_run(struct ctx *ctx, const json_t *spec, json_t **data,
+		    struct err *err)
+{
+	static const char *const files[] = {
+		"output.log", "progress.md", "sprint_log.txt", "job.out",
+		"job.err",    NULL
+	};
+	static const char *const steps[] = { "research", "red_team",
+					     "fix",	 "report",
+					     "summarize", NULL };
+	const char *id = json_string_value(json_object_get(spec,
+							    "sprint_id"));
+	const json_t *v = json_object_get(spec, "lines");
+	int lines = v ? (int)json_integer_value(v) : 40;
+	struct cluster c = CLUSTER_INIT;
+	json_t *row = NULL, *logs = json_object(), *st = json_object();
+	json_t *list = NULL;
+	const char *dir;
+	size_t i;
+	int k, r = -1;
+
+	if (sprint_get(ctx->journal, &row, id, err) < 0 ||
+	    cluster_open(&c, ctx->config,
+			 json_string_value(json_object_get(row, "cluster")),
+			 err) < 0)
+		goto out;
+	dir = json_string_value(json_object_get(row, "directory"));
+	for (k = 0; files[k]; k++) {
+		json_t *t = tail(c.t, dir, files[k], lines, err);
+
+		if (err->code != ERR_NONE)
+			goto out;
+		json_object_set_new(logs, files[k], t ? t : json_null());
+	}
+	/* Each step's stderr and stream, as the job script names them. */
+	if (transport_list(c.t, &list, dir, 2, 500, err) < 0) {
+		if (err->code != ERR_NOT_FOUND)
+			goto out;
+		err_clear(err);
+	}
+	for (i = 0; i < json_array_size(list); i++) {
+		const char *p = json_string_value(
+			json_object_get(json_array_get(list, i), "path"));
+
+		if (strncmp(p, ".hpcloop/", 9))
+			continue;
+		for (k = 0; steps[k]; k++) {
+			const char *name = p + 9;
+			json_t *t;
+
+			if (strncmp(name, steps[k], strlen(steps[k])) ||
+			    (!strstr(name, ".stderr") &&
+			     !strstr(name, ".jsonl")))
+				continue;
+			t = tail(c.t, dir, p, lines, err);
+			if (err->code != ERR_NONE)
+				goto out;
+			json_object_set_new(st, name, t ? t : json_null());
+			break;
+		}
+	}
+	*data = json_pack("{s:s, s:O, s:O, s:O, s:O}", "sprint_id", id,
+			  "state", json_object_get(row, "state"), "directory",
+			  json_object_get(row, "directory"), "logs", logs,
+			  "steps", st);
+	r = 0;
+out:
+	cluster_release(&c);
+	json_decref(row);
+	json_decref(logs);
+	json_decref(st);
+	json_decref(list);
+	return r;
+}
+
+static const enum err_code logs_errors[] = { ERR_NOT_FOUND, ERR_TRANSFER,
+					     ERR_SSH_UNREACHABLE, ERR_NONE };
+
+const struct primitive prim_logs = {
+	.name = "logs",
+	.summary = "Show the tails of a sprint's logs and of each agent "
+		   "step's output",
+	.description = "Reads through the cluster's transport: output.log, "
+		       "progress.md, sprint_log.txt, the job's stdout and "
+		       "stderr, and for each step its stderr and stream "
+		       "(`.hpcloop/<step>.stderr`, `.jsonl`). `lines` sets "
+		       "how many lines of each (default 40). A file that "
+		       "does not exist yet is null.",
+	.example = "{\"sprint_id\": \"sp-000000\", \"lines\": 20}",
+	.flags = PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG |
+		 PRIM_NEEDS_CLUSTER | PRIM_HTTP,
+	.errors = logs_errors,
+	.handler = logs_run,
+};
