@@ -50,7 +50,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 HELPER := $(O)/test-tool
 
-.PHONY: all check check-unit check-e2e check-asan docs docs-check demo \
+.PHONY: all check check-unit check-jobscript check-e2e check-asan docs docs-check demo \
 	install clean bench FORCE
 
 all: $(BIN) $(HELPER) $(if $(filter build,$(O)),hpcloop)
@@ -86,7 +86,11 @@ $(O)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
 
-check: all docs-check check-unit check-e2e
+check: all docs-check check-unit check-jobscript check-e2e
+
+# The job script on its own, with the stand-in agent (no hpcloop binary).
+check-jobscript:
+	bash tests/jobscript/run-jobscript.sh
 
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; \
