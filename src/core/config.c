@@ -1142,6 +1142,26 @@ static int is_env_name(const char *k)
 	return 1;
 }
 
+/*
+ * Whether 'k' names a variable that changes how bash itself runs the
+ * job script, which a cluster's environment must not set.
+ */
+static int is_shell_control_name(const char *k)
+{
+	static const char *const names[] = {
+		"BASH_ENV", "ENV",	     "CDPATH",	   "GLOBIGNORE",
+		"IFS",	    "SHELLOPTS",    "BASHOPTS",	   "POSIXLY_CORRECT",
+		"PS4",	    "BASH_XTRACEFD", "TMOUT",	   "BASH_COMPAT",
+		"FUNCNEST", NULL
+	};
+	size_t i;
+
+	for (i = 0; names[i]; i++)
+		if (!strcmp(k, names[i]))
+			return 1;
+	return 0;
+}
+
 /* Whether the string 'v' is free of newlines, CRs and NUL bytes. */
 static int is_one_line(const json_t *v)
 {
@@ -1252,6 +1272,12 @@ static int check_cluster(const struct where *w, const char *name,
 		if (!is_env_name(key)) {
 			where_error(w, ERR_CONFIG_INVALID, buf_str(&ptr),
 				    "invalid environment variable name");
+			goto out;
+		}
+		if (is_shell_control_name(key)) {
+			where_error(w, ERR_CONFIG_INVALID, buf_str(&ptr),
+				    "this variable changes how bash runs the "
+				    "job script and cannot be set");
 			goto out;
 		}
 		if (json_is_string(v) && !is_one_line(v)) {

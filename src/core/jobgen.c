@@ -131,7 +131,7 @@ static int build_prompts(struct jobgen *g, json_t *script_vars,
 					      json_pack("{s:i, s:s}", "round",
 							round, "b64", b64));
 			free(b64);
-			snprintf(key, sizeof(key), ".hpcloop/prompt-%s-%d.md",
+			snprintf(key, sizeof(key), ".hpcloop/prompt-%s_%d.md",
 				 i ? "fix" : "red_team", round);
 			json_object_set_new(g->files, key, json_string(text));
 			free(text);

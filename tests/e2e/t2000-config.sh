@@ -29,6 +29,14 @@ test_expect_success 'an unknown key is config_invalid naming it' '
 	cp good.yaml hpcloop.yaml
 '
 
+test_expect_success 'a cluster environment may not set BASH_ENV' '
+	sed "s/^    working_dir: sprints/&\n    environment: {BASH_ENV: \/tmp\/x}/" good.yaml >hpcloop.yaml &&
+	test_expect_code 1 hl study-list &&
+	test_error out config_invalid &&
+	grep -q "clusters.local.environment.BASH_ENV" out &&
+	cp good.yaml hpcloop.yaml
+'
+
 test_expect_success 'init over a broken config refuses and changes nothing' '
 	echo "studies: [1" >hpcloop.yaml &&
 	"$HPCLOOP_TEST_TOOL" sha256 hpcloop.yaml >sum1 &&
