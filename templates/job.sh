@@ -1,4 +1,28 @@
 #!/usr/bin/env bash
+{{!
+  The variables of this template (rendered by src/core/template.c; this
+  comment is dropped).  Identifiers and integers are validated by the
+  caller and checked again at run time; all other text is base64
+  ([A-Za-z0-9+/=] only) and only decoded at run time.
+
+    sprint_id             "sp-1a2b3c"  [a-z0-9-]
+    study                 "demo"  [a-z0-9-]
+    header_lines          [{"line": "#SBATCH --mem=4G"}, ...]  may be []
+    sprint_dir_b64        absolute path of the sprint directory
+    idea_b64              the idea (written to idea.txt)
+    agent_argv            [{"b64": ...}, ...]  the agent command; the prompt
+                          goes to its stdin, "--resume ID" is appended
+    env                   [{"name": "X", "value_b64": ...}, ...]
+    context_b64           the context file (CLAUDE.md), or "" for none
+    prompts               {"research_b64", "report_b64", "summarize_b64",
+                           "red_team": [{"round": 1, "b64": ...}, ...],
+                           "fix": [{"round": 1, "b64": ...}, ...]}
+    red_team_max_rounds   integer >= 0
+    heartbeat_interval_s  integer > 0
+    watchdog_grace_s      integer >= 0
+    step_timeout_s        integer, 0 for none
+    orchestrator_url_b64  base URL (http[s]://...), or "" for none
+}}
 {{#header_lines}}
 {{line}}
 {{/header_lines}}
@@ -77,6 +101,7 @@ NOW_ISO=''		# set by now_iso
 JSON_OUT=''		# set by json_escape
 MICRO=0			# set by usd_to_micro
 ONELINE=''		# set by oneline
+VERDICT=''		# set by verdict_clean
 declare -A JT_VAL=()	# json_top: key -> decoded string or raw scalar
 declare -A JT_TYPE=()	# json_top: key -> s(tring) n(umber) b(ool) z(null)
 			#   o(bject) a(rray)
@@ -538,7 +563,8 @@ stream_system() {
 stream_tools() {
 	local LC_ALL=C
 	local rest=$1 i
-	local re='^(.*)"type":"tool_use","id":"[^"]*","name":"([A-Za-z0-9_.:-]{1,64})"'
+	local re='^(.*)"type":"tool_use","id":"[^"]*",'
+	re+='"name":"([A-Za-z0-9_.:-]{1,64})"'
 	local -a names=()
 	while ((${#names[@]} < 50)) && [[ $rest =~ $re ]]; do
 		names=("${BASH_REMATCH[2]}" ${names[@]+"${names[@]}"})
@@ -585,6 +611,24 @@ stream_poll() {
 # group_alive PGID: whether any process of the group PGID is left.
 group_alive() {
 	[[ -n $1 ]] && kill -0 -- "-$1" 2>/dev/null
+}
+
+# step_pgid: make sure STEP_PGID is set when a step is running, reading
+# it from .hpcloop/<step>.pgid (waiting a moment for the step's wrapper
+# to write it, when a signal came just as the step started).
+step_pgid() {
+	local i
+	[[ -n $STEP_PGID || -z $CURRENT_STEP ]] && return 0
+	for ((i = 0; i < 20; i++)); do
+		[[ -s .hpcloop/$CURRENT_STEP.pgid ]] && break
+		if [[ -z $STEP_WRAPPER ]] ||
+			! kill -0 "$STEP_WRAPPER" 2>/dev/null; then
+			break
+		fi
+		sleep 0.05
+	done
+	read -r STEP_PGID <".hpcloop/$CURRENT_STEP.pgid" 2>/dev/null
+	return 0
 }
 
 # kill_group PGID: end the process group PGID: SIGTERM, then SIGKILL
@@ -657,7 +701,8 @@ run_step() {
 	while :; do
 		stream_poll
 		now=$SECONDS
-		if [[ -e $exitf ]] || ! kill -0 "$STEP_WRAPPER" 2>/dev/null; then
+		if [[ -e $exitf ]] ||
+			! kill -0 "$STEP_WRAPPER" 2>/dev/null; then
 			# The agent itself is over: done, unless it left
 			# children behind after a good result, which get the
 			# rest of the grace period.
@@ -673,15 +718,16 @@ run_step() {
 			now - RESULT_AT > WATCHDOG_GRACE_S)) &&
 			group_alive "$STEP_PGID"; then
 			log "$step: watchdog: the agent's process group is" \
-				"still running ${WATCHDOG_GRACE_S} s after its" \
-				"result; ending it"
+				"still running ${WATCHDOG_GRACE_S} s after" \
+				"its result; ending it"
 			killed=1
 			kill_at=$SECONDS
 			kill_group "$STEP_PGID"
 		fi
 		if ((STEP_TIMEOUT_S > 0 && !timed_out &&
 			now - STEP_START >= STEP_TIMEOUT_S)); then
-			log "$step: timed out after ${STEP_TIMEOUT_S} s; ending it"
+			log "$step: timed out after ${STEP_TIMEOUT_S} s;" \
+				"ending it"
 			timed_out=1
 			kill_at=$SECONDS
 			kill_group "$STEP_PGID"
@@ -690,6 +736,7 @@ run_step() {
 		# not hold the sprint forever.
 		if ((kill_at > 0 && SECONDS - kill_at > 15)); then
 			log "$step: the agent's process group would not end"
+			kill -KILL "$STEP_WRAPPER" 2>/dev/null
 			break
 		fi
 		sleep 0.2
@@ -770,17 +817,20 @@ step() {
 }
 
 # verdict_clean FILE: whether the last VERDICT line of the red-team
-# report FILE says there are no critical issues.  Only a line of its own
-# counts ("VERDICT: NO CRITICAL ISSUES", markdown emphasis allowed), never
-# the words elsewhere in the text.
+# report FILE says there are no critical issues; VERDICT is set to what
+# it says ('' when there is no such line, which counts as critical).
+# Only a line of its own counts ("VERDICT: NO CRITICAL ISSUES", markdown
+# emphasis allowed), never the words elsewhere in the text.
 verdict_clean() {
-	local line verdict=''
-	local re='^[[:space:]>#*_]*VERDICT:[[:space:]*_]*(NO CRITICAL ISSUES|CRITICAL ISSUES)[[:space:]*_.]*$'
+	local line re
+	re='^[[:space:]>#*_]*VERDICT:[[:space:]*_]*'
+	re+='(NO CRITICAL ISSUES|CRITICAL ISSUES)[[:space:]*_.]*$'
+	VERDICT=''
 	while IFS= read -r line || [[ -n $line ]]; do
 		line=${line%$'\r'}
-		[[ $line =~ $re ]] && verdict=${BASH_REMATCH[1]}
+		[[ $line =~ $re ]] && VERDICT=${BASH_REMATCH[1]}
 	done <"$1"
-	[[ $verdict == 'NO CRITICAL ISSUES' ]]
+	[[ $VERDICT == 'NO CRITICAL ISSUES' ]]
 }
 
 # run_pipeline: run the steps in order.  Returns 1 at the first failing
@@ -795,6 +845,8 @@ run_pipeline() {
 			note "red-team round $r found no critical issues"
 			break
 		fi
+		[[ -n $VERDICT ]] ||
+			log "red_team_round_$r.md has no VERDICT line; fixing"
 		step "fix_$r" "fix round $r" || return 1
 	done
 	step report report report.md || return 1
@@ -808,7 +860,9 @@ run_pipeline() {
 # heartbeat_json SEQ PHASE STEP: set JSON_OUT to a heartbeat line
 # (STEP '' gives null).
 heartbeat_json() {
-	local sid phase stp ts
+	local sid phase stp ts fmt
+	fmt='{"seq":%d,"ts":"%s","sprint_id":%s,"phase":%s,"step":%s,'
+	fmt+='"elapsed_s":%d}'
 	now_iso
 	ts=$NOW_ISO
 	json_escape "$SPRINT_ID"
@@ -817,9 +871,8 @@ heartbeat_json() {
 	phase=$JSON_OUT
 	json_escape_or_null "$3"
 	stp=$JSON_OUT
-	printf -v JSON_OUT \
-		'{"seq":%d,"ts":"%s","sprint_id":%s,"phase":%s,"step":%s,"elapsed_s":%d}' \
-		"$1" "$ts" "$sid" "$phase" "$stp" "$SECONDS"
+	# shellcheck disable=SC2059  # the constant format above
+	printf -v JSON_OUT "$fmt" "$1" "$ts" "$sid" "$phase" "$stp" "$SECONDS"
 }
 
 # heartbeat_write SEQ PHASE STEP: append a heartbeat to heartbeats.jsonl,
@@ -1011,8 +1064,7 @@ on_signal() {
 	log "received SIG$sig: $msg"
 	if [[ -n $CURRENT_STEP ]]; then
 		msg+=" during $CURRENT_STEP"
-		[[ -n $STEP_PGID ]] || read -r STEP_PGID \
-			<".hpcloop/$CURRENT_STEP.pgid" 2>/dev/null
+		step_pgid
 		kill_group "$STEP_PGID"
 		step_record "$CURRENT_STEP" "$status"
 		note "$CURRENT_STEP $status"
@@ -1025,7 +1077,7 @@ on_signal() {
 # completion.json atomically, appends the last heartbeat and posts the
 # completion (a copy stays in .hpcloop/spool/complete.json until sent).
 on_exit() {
-	local rc=$? seq=1
+	local rc=$? seq=0
 	((COMPLETION_DONE)) && return 0
 	COMPLETION_DONE=1
 	trap '' USR1 TERM INT HUP
@@ -1035,6 +1087,7 @@ on_exit() {
 		FINAL_ERROR="the job script stopped unexpectedly (status $rc)"
 		if [[ -n $CURRENT_STEP ]]; then
 			FINAL_ERROR+=" during $CURRENT_STEP"
+			step_pgid
 			kill_group "$STEP_PGID"
 			step_record "$CURRENT_STEP" failed
 		fi
@@ -1044,7 +1097,7 @@ on_exit() {
 	printf '%s\n' "$JSON_OUT" >completion.json.tmp &&
 		mv -f completion.json.tmp completion.json
 	read -r seq <.hpcloop/heartbeat_seq 2>/dev/null
-	is_uint "$seq" || seq=1
+	is_uint "$seq" || seq=0
 	CURRENT_STEP=''
 	rm -f .hpcloop/active_step
 	heartbeat_json $((seq + 1)) 'done' ''
@@ -1057,7 +1110,8 @@ on_exit() {
 		then
 			rm -f .hpcloop/spool/complete.json
 		else
-			log "completion not sent; kept in .hpcloop/spool/complete.json"
+			log "completion not sent; kept in" \
+				".hpcloop/spool/complete.json"
 		fi
 	fi
 	exit "$FINAL_CODE"
@@ -1108,6 +1162,10 @@ main() {
 		log "the orchestrator URL is not valid; not pushing"
 	fi
 	URL=${URL%/}
+	if [[ -n $URL ]] && ! command -v curl >/dev/null 2>&1; then
+		log "curl is not installed; heartbeats and the completion" \
+			"stay in .hpcloop/spool"
+	fi
 	rm -f .hpcloop/active_step
 	log "sprint $SPRINT_ID of study $STUDY starting on ${HOSTNAME:-?}"
 	heartbeat_write 1 starting ''
