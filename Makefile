@@ -124,7 +124,7 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hpcloop
-	install -m 755 hpcloop $(DESTDIR)$(PREFIX)/bin/hpcloop
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/hpcloop
 	cp -R schemas templates slash_commands docs $(DESTDIR)$(PREFIX)/share/hpcloop/
 
 clean:
