@@ -46,6 +46,7 @@
 #include "ids.h"
 #include "sched.h"
 #include "transport.h"
+#include "proc.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -341,24 +342,6 @@ static int write_small(const char *tmp, const char *path, const char *data,
 	return 0;
 }
 
-/* Put every signal back to its default and unblock them all. */
-static void reset_signals(void)
-{
-	struct sigaction sa;
-	sigset_t none;
-	int sig;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &sa, NULL);
-	}
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 /* ------------------------------------------------------------------ */
 /* The supervisor                                                      */
 /* ------------------------------------------------------------------ */
@@ -568,7 +551,7 @@ static void __attribute__((noreturn)) supervise(const struct launch *l)
 	pid_t job;
 	int timed_out;
 
-	reset_signals();
+	proc_reset_signals();
 	supervisor_detach(l);
 	if (proc_read((uint64_t)getpid(), &self_start, NULL) == 0)
 		write_pid_file(l->sup_tmp, l->sup_path, (uint64_t)getpid(),

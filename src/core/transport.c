@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "transport.h"
+#include "proc.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -167,28 +168,6 @@ static int resolve_program(char **out, const char *name, struct err *err)
 		       name);
 }
 
-/*
- * Put every signal back to its default action and unblock them all, so
- * that what the parent ignored or blocked does not leak into a child.
- * Async-signal-safe.
- */
-static void reset_signals(void)
-{
-	struct sigaction sa;
-	sigset_t none;
-	int sig;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &sa, NULL);
-	}
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 /* Tell the parent through 'fd' that 'stage' failed with 'e', and exit. */
 static void __attribute__((noreturn)) child_fail(int fd, int stage, int e)
 {
@@ -210,7 +189,7 @@ static void __attribute__((noreturn)) child_fail(int fd, int stage, int e)
 static void __attribute__((noreturn)) exec_child_run(const struct exec_child *c)
 {
 	setpgid(0, 0);
-	reset_signals();
+	proc_reset_signals();
 	if (dup2(c->in_fd, 0) < 0 || dup2(c->out_fd, 1) < 0 ||
 	    dup2(c->err_fd, 2) < 0)
 		child_fail(c->report_fd, EXEC_STAGE_SETUP, errno);

@@ -71,6 +71,13 @@ test_expect_success 'heartbeat-ingest stores once, replays are idempotent' '
 	hl cancel --spec "{\"sprint_id\":\"$sprint\"}"
 '
 
+test_expect_success SQLITE3 'heartbeats and completion keep the stored metadata' '
+	meta=$(sqlite3 "$HPCLOOP_JOURNAL" "SELECT metadata FROM sprints WHERE id = '"'"'$sprint'"'"'") &&
+	echo "$meta" | grep -q "\"job_options\"" &&
+	echo "$meta" | grep -q "\"time_limit_s\"" &&
+	echo "$meta" | grep -q "\"completion\""
+'
+
 test_expect_success 'a job that ends without a completion record is never a success' '
 	submit "vanishing record" &&
 	wait_state $sprint running 30 &&
