@@ -269,6 +269,13 @@ static int refresh_sprint(struct ctx *ctx, struct cluster *c,
 		if (r < 0)
 			goto out;
 	}
+	if (json_is_null(json_object_get(row, "job_id")))
+		json_object_set_new(evidence, "note",
+				    json_string("no job id recorded: the "
+						"submission was interrupted; "
+						"repeat the same submit-flow "
+						"call to adopt or submit the "
+						"job"));
 	json_object_set(report, "evidence", evidence);
 	r = 0;
 out:

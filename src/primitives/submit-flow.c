@@ -358,8 +358,12 @@ static int submit_flow_run(struct ctx *ctx, const json_t *spec,
 	req.time_limit_s = v ? (int)json_integer_value(v) : 0;
 	req.sprint_id = id;
 	req.sprint_dir = dir;
-	/* Everything that can be wrong with the input fails here. */
-	if (jobgen_build(&g, ctx->config, &req, err) < 0)
+	/*
+	 * Everything that can be wrong with the input or the config fails
+	 * here, before the journal changes.
+	 */
+	if (jobgen_build(&g, ctx->config, &req, err) < 0 ||
+	    cluster_open(&c, ctx->config, g.cluster, err) < 0)
 		goto out;
 	if (crypto_random_hex(token, 16) < 0) {
 		err_set(err, ERR_INTERNAL, "no randomness for a token");
@@ -373,8 +377,7 @@ static int submit_flow_run(struct ctx *ctx, const json_t *spec,
 	if (checkpoint(ctx->journal, err) < 0)
 		goto out;
 	/* Phase 2. */
-	if (cluster_open(&c, ctx->config, g.cluster, err) < 0 ||
-	    write_dir(&c, dir, token, &g, err) < 0 ||
+	if (write_dir(&c, dir, token, &g, err) < 0 ||
 	    submit_job(&c, &job_id, id, dir, &g, err) < 0) {
 		record_failure(ctx, id, err);
 		goto out;
