@@ -74,6 +74,9 @@ static int run(struct ctx *ctx, const json_t *spec, json_t **data,
 	int found;
 
 	*data = NULL;
+	if ((p->flags & PRIM_KEYED) && (p->flags & PRIM_OWN_TX))
+		BUG("'%s': a keyed primitive runs in the dispatcher's "
+		    "transaction", p->name);
 	if (p->flags & PRIM_NEEDS_CONFIG) {
 		ctx->config = xcalloc(1, sizeof(*ctx->config));
 		if (config_load(ctx->config, ctx->config_path, err) < 0)
@@ -82,7 +85,7 @@ static int run(struct ctx *ctx, const json_t *spec, json_t **data,
 	if (p->flags & PRIM_NEEDS_JOURNAL) {
 		if (journal_open(&ctx->journal, ctx->journal_path, err) < 0)
 			return -1;
-		if ((p->flags & PRIM_MUTATES) &&
+		if ((p->flags & PRIM_MUTATES) && !(p->flags & PRIM_OWN_TX) &&
 		    journal_begin(ctx->journal, err) < 0)
 			return -1;
 	}

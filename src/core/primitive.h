@@ -27,6 +27,9 @@ enum primitive_flags {
 	PRIM_HTTP = 1 << 4,	     /* served over the HTTP API */
 	PRIM_KEYED = 1 << 5,	     /* replayed by idempotency key (§4) */
 	PRIM_NEEDS_CONFIG = 1 << 6,  /* the config must load */
+	PRIM_OWN_TX = 1 << 7,	     /* the handler opens and commits its
+					own short transactions, so that no
+					lock is held across remote I/O */
 };
 
 /* The run-time state of one call; the dispatcher owns every field. */

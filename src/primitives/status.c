@@ -8,6 +8,11 @@
  * is closed with its completion.json, or without one as failed, lost or
  * whatever the scheduler's record says — never as success without
  * proof.
+ *
+ * The journal's write lock is never held across a scheduler query or a
+ * file read: per cluster, everything remote is gathered first, then
+ * applied in one short transaction (PRIM_OWN_TX), so heartbeats pushed
+ * to the server meanwhile are not kept waiting on a slow cluster.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,30 +39,44 @@
 /* Heartbeats                                                         */
 /* ---------------------------------------------------------------- */
 
+/* What was read of one sprint before the journal is touched. */
+struct gathered {
+	const json_t *row;	/* the sprint row; borrowed */
+	const json_t *job;	/* the scheduler's answer, or NULL */
+	json_t *beats;		/* complete heartbeat lines, parsed */
+	json_int_t offset;	/* heartbeats.jsonl offset after them */
+	int unreadable;		/* lines that were not heartbeats */
+	json_t *completion;	/* completion.json, or NULL */
+};
+
+static void gathered_release(struct gathered *g)
+{
+	json_decref(g->beats);
+	json_decref(g->completion);
+	memset(g, 0, sizeof(*g));
+}
+
 /*
- * Read the lines of '<dir>/heartbeats.jsonl' after the stored offset
- * of sprint 'row', ingest them, and advance the offset past the last
- * complete line.  '*evidence' receives {"new": n, "offset": n}.
+ * Read the lines of '<dir>/heartbeats.jsonl' after the stored offset of
+ * 'g->row' into 'g', up to the last complete line.
  */
-static int pull_heartbeats(struct ctx *ctx, struct cluster *c,
-			   const json_t *row, json_t **evidence,
+static int read_heartbeats(struct cluster *c, struct gathered *g,
 			   struct err *err)
 {
-	const char *id = json_string_value(json_object_get(row, "id"));
-	json_int_t offset =
-		json_integer_value(json_object_get(row, "heartbeat_offset"));
 	struct buf path = BUF_INIT, data = BUF_INIT;
-	json_t *beats = json_array(), *params = NULL;
 	int64_t size = 0;
 	const char *p, *nl;
 	size_t used = 0;
-	int stored = 0, bad = 0, r = -1;
+	int r = -1;
 
-	*evidence = NULL;
+	g->offset = json_integer_value(json_object_get(g->row,
+							"heartbeat_offset"));
+	g->beats = json_array();
 	buf_addf(&path, "%s/heartbeats.jsonl",
-		 json_string_value(json_object_get(row, "directory")));
-	if (transport_read_range(c->t, &data, &size, buf_str(&path), offset,
-				 STATUS_HEARTBEAT_READ_MAX, err) < 0) {
+		 json_string_value(json_object_get(g->row, "directory")));
+	if (transport_read_range(c->t, &data, &size, buf_str(&path),
+				 g->offset, STATUS_HEARTBEAT_READ_MAX,
+				 err) < 0) {
 		if (err->code != ERR_NOT_FOUND)
 			goto out;
 		err_clear(err);
@@ -78,37 +97,64 @@ static int pull_heartbeats(struct ctx *ctx, struct cluster *c,
 		p = nl + 1;
 		if (json_is_object(hb) &&
 		    json_is_integer(json_object_get(hb, "seq")))
-			json_array_append(beats, hb);
+			json_array_append(g->beats, hb);
 		else
-			bad++;
+			g->unreadable++;
 		json_decref(hb);
 	}
 	/* A full read without one newline is garbage: step over it. */
 	if (!used && data.len >= STATUS_HEARTBEAT_READ_MAX) {
 		used = data.len;
-		bad++;
+		g->unreadable++;
 	}
-	if (json_array_size(beats) &&
-	    sprint_ingest_heartbeats(ctx->journal, &stored, id, beats, "pull",
-				     err) < 0)
-		goto out;
-	if (used) {
-		params = json_pack("[I,s]", offset + (json_int_t)used, id);
-		if (journal_exec(ctx->journal, NULL,
-				 "UPDATE sprints SET heartbeat_offset = ? "
-				 "WHERE id = ?",
-				 params, err) < 0)
-			goto out;
-	}
-	*evidence = json_pack("{s:i, s:i, s:I}", "new", stored, "unreadable",
-			      bad, "offset", offset + (json_int_t)used);
+	g->offset += (json_int_t)used;
 	r = 0;
 out:
-	json_decref(params);
-	json_decref(beats);
 	buf_release(&path);
 	buf_release(&data);
 	return r;
+}
+
+/*
+ * Ingest the heartbeats gathered in 'g' and move the stored offset
+ * forward (never back: another status call may have gone further).
+ * '*evidence' receives {"new", "unreadable", "offset"}.
+ */
+static int apply_heartbeats(struct ctx *ctx, const struct gathered *g,
+			    json_t **evidence, struct err *err)
+{
+	const char *id = json_string_value(json_object_get(g->row, "id"));
+	json_t *params;
+	int stored = 0, r;
+
+	*evidence = NULL;
+	if (json_array_size(g->beats)) {
+		/* A sprint another call just closed takes no more. */
+		json_t *row = NULL;
+
+		if (sprint_get(ctx->journal, &row, id, err) < 0)
+			return -1;
+		r = sprint_state_terminal(json_string_value(
+			    json_object_get(row, "state")))
+			    ? 0
+			    : sprint_ingest_heartbeats(ctx->journal, &stored,
+						       id, g->beats, "pull",
+						       err);
+		json_decref(row);
+		if (r < 0)
+			return -1;
+	}
+	params = json_pack("[I,s]", g->offset, id);
+	r = journal_exec(ctx->journal, NULL,
+			 "UPDATE sprints SET heartbeat_offset = "
+			 "max(heartbeat_offset, ?) WHERE id = ?",
+			 params, err);
+	json_decref(params);
+	if (r < 0)
+		return -1;
+	*evidence = json_pack("{s:i, s:i, s:I}", "new", stored, "unreadable",
+			      g->unreadable, "offset", g->offset);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -202,21 +248,21 @@ static int stale(struct ctx *ctx, const json_t *row)
 }
 
 /*
- * Refresh sprint 'row' on cluster 'c' given the scheduler's answer
- * 'job' ({"state", "evidence"}, or NULL when none) and report it.
+ * Apply what was gathered for one sprint in 'g' (its heartbeats, its
+ * completion record, the scheduler's answer) inside the caller's
+ * transaction, and put the evidence into 'report'.
  */
-static int refresh_sprint(struct ctx *ctx, struct cluster *c,
-			  const json_t *row, const json_t *job,
-			  json_t *report, struct err *err)
+static int apply_sprint(struct ctx *ctx, const struct gathered *g,
+			json_t *report, struct err *err)
 {
+	const json_t *row = g->row, *job = g->job, *completion = g->completion;
 	const char *id = json_string_value(json_object_get(row, "id"));
 	const char *sstate = json_string_value(json_object_get(job, "state"));
-	json_t *hb = NULL, *completion = NULL, *evidence = NULL;
+	json_t *hb = NULL, *evidence = NULL;
 	enum sched_state st;
 	int transitioned, r = -1;
 
-	if (pull_heartbeats(ctx, c, row, &hb, err) < 0 ||
-	    read_completion(c, row, &completion, err) < 0)
+	if (apply_heartbeats(ctx, g, &hb, err) < 0)
 		goto out;
 	evidence = json_pack("{s:O?, s:O}", "scheduler", job, "heartbeats",
 			     hb);
@@ -280,7 +326,6 @@ static int refresh_sprint(struct ctx *ctx, struct cluster *c,
 	r = 0;
 out:
 	json_decref(hb);
-	json_decref(completion);
 	json_decref(evidence);
 	return r;
 }
@@ -321,10 +366,28 @@ static int sprint_report(struct ctx *ctx, const char *id,
 /* ---------------------------------------------------------------- */
 
 /*
+ * Take one query from the shared budget of 'c' in a short transaction
+ * of its own; '*allowed_out' and '*wait_out' as cluster_take_query.
+ */
+static int take_budget(struct ctx *ctx, struct cluster *c, int *allowed_out,
+		       double *wait_out, struct err *err)
+{
+	if (journal_begin(ctx->journal, err) < 0)
+		return -1;
+	if (cluster_take_query(ctx->journal, c, allowed_out, wait_out, err) <
+	    0) {
+		journal_rollback(ctx->journal);
+		return -1;
+	}
+	return journal_commit(ctx->journal, err);
+}
+
+/*
  * Refresh the live sprints 'rows' of cluster 'name': one scheduler
- * query for all their job ids, then each sprint.  Results go into
- * 'evidence' ({sprint id: evidence}); a cluster that cannot be reached
- * becomes a partial error.
+ * query for all their job ids and the file reads, all before the
+ * journal is locked; then every change in one transaction.  Results go
+ * into 'evidence' ({sprint id: evidence}); a cluster that cannot be
+ * reached becomes a partial error.
  */
 static int refresh_cluster(struct ctx *ctx, const char *name,
 			   const json_t *rows, json_t *evidence,
@@ -332,12 +395,13 @@ static int refresh_cluster(struct ctx *ctx, const char *name,
 {
 	struct cluster c = CLUSTER_INIT;
 	struct err cerr = ERR_INIT;
+	struct gathered *gs = NULL;
 	json_t *ids = json_array(), *states = NULL, *cached = NULL;
+	size_t i, n = json_array_size(rows);
 	double wait = 0;
-	size_t i;
 	int allowed = 0, r = -1;
 
-	for (i = 0; i < json_array_size(rows); i++) {
+	for (i = 0; i < n; i++) {
 		const json_t *jid = json_object_get(json_array_get(rows, i),
 						    "job_id");
 
@@ -347,44 +411,53 @@ static int refresh_cluster(struct ctx *ctx, const char *name,
 	if (cluster_open(&c, ctx->config, name, &cerr) < 0)
 		goto unreachable;
 	if (json_array_size(ids)) {
-		if (cluster_take_query(ctx->journal, &c, &allowed, &wait,
-				       err) < 0)
+		if (take_budget(ctx, &c, &allowed, &wait, err) < 0)
 			goto out;
 		if (allowed && sched_query(c.sched, &states, ids, &cerr) < 0)
 			goto unreachable;
 	}
+	cached = json_pack("{s:s, s:{s:s}}", "state", "cached", "evidence",
+			   "source", "query budget: not queried this call");
+	/* Gather: remote reads only, the journal untouched. */
+	gs = xcalloc(n ? n : 1, sizeof(*gs));
+	for (i = 0; i < n; i++) {
+		const char *jid;
+
+		gs[i].row = json_array_get(rows, i);
+		jid = json_string_value(json_object_get(gs[i].row, "job_id"));
+		gs[i].job = jid && states ? json_object_get(states, jid) : NULL;
+		if (read_heartbeats(&c, &gs[i], &cerr) < 0 ||
+		    read_completion(&c, gs[i].row, &gs[i].completion,
+				    &cerr) < 0)
+			goto unreachable;
+	}
+	/* Apply: one transaction for the whole cluster. */
+	if (journal_begin(ctx->journal, err) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		json_t *rep = json_object();
+
+		if (apply_sprint(ctx, &gs[i], rep, err) < 0) {
+			json_decref(rep);
+			journal_rollback(ctx->journal);
+			goto out;
+		}
+		if (!gs[i].job && json_is_string(json_object_get(gs[i].row,
+								 "job_id")) &&
+		    !allowed)
+			json_object_set(json_object_get(rep, "evidence"),
+					"scheduler", cached);
+		json_object_set_new(evidence,
+				    json_string_value(json_object_get(
+					    gs[i].row, "id")),
+				    rep);
+	}
+	if (journal_commit(ctx->journal, err) < 0)
+		goto out;
 	json_object_set_new(queried, name,
 			    json_pack("{s:b, s:I, s:f}", "queried", allowed,
 				      "jobs", (json_int_t)json_array_size(ids),
 				      "next_query_in_s", wait));
-	for (i = 0; i < json_array_size(rows); i++) {
-		const json_t *row = json_array_get(rows, i);
-		const char *jid = json_string_value(json_object_get(row,
-								     "job_id"));
-		const json_t *job = jid && states
-					    ? json_object_get(states, jid)
-					    : NULL;
-		json_t *rep = json_object();
-
-		if (!job && jid && !allowed) {
-			json_decref(cached);
-			cached = json_pack("{s:s, s:{s:s}}", "state", "cached",
-					   "evidence", "source",
-					   "query budget: not queried this "
-					   "call");
-		}
-		if (refresh_sprint(ctx, &c, row, job, rep, err) < 0) {
-			json_decref(rep);
-			goto out;
-		}
-		if (!job && cached)
-			json_object_set(json_object_get(rep, "evidence"),
-					"scheduler", cached);
-		json_object_set_new(evidence,
-				    json_string_value(json_object_get(row,
-								      "id")),
-				    rep);
-	}
 	r = 0;
 	goto out;
 unreachable:
@@ -394,6 +467,9 @@ unreachable:
 				      err_name(cerr.code)));
 	r = 0;
 out:
+	for (i = 0; gs && i < n; i++)
+		gathered_release(&gs[i]);
+	free(gs);
 	cluster_release(&c);
 	err_release(&cerr);
 	json_decref(ids);
@@ -502,7 +578,8 @@ const struct primitive prim_status = {
 		"`partial_errors` entry, not a failure.",
 	.example = "{}",
 	.flags = PRIM_MUTATES | PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL |
-		 PRIM_NEEDS_CONFIG | PRIM_NEEDS_CLUSTER | PRIM_HTTP,
+		 PRIM_NEEDS_CONFIG | PRIM_NEEDS_CLUSTER | PRIM_OWN_TX |
+		 PRIM_HTTP,
 	.errors = status_errors,
 	.handler = status_run,
 };
