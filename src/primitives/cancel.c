@@ -42,9 +42,18 @@ static int cancel_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	completion = json_pack("{s:s, s:s}", "status", "cancelled", "error",
 			       "cancelled on request");
 	ev = json_pack("{s:s, s:s?}", "source", "cancel", "job_id", job_id);
-	if (sprint_finish(ctx->journal, &transitioned, id, "cancelled",
+	/* The lock is taken only now, after the scheduler answered. */
+	if (journal_begin(ctx->journal, err) < 0 ||
+	    sprint_finish(ctx->journal, &transitioned, id, "cancelled",
 			  completion, ev, err) < 0)
 		goto out;
+	if (!transitioned) {
+		/* It finished on its own while the cancel was on its way. */
+		err_set(err, ERR_CONFLICT,
+			"sprint '%s' finished before the cancel took effect",
+			id);
+		goto out;
+	}
 	*data = json_pack("{s:s, s:s, s:s, s:O}", "sprint_id", id, "state",
 			  "cancelled", "previous_state", state, "job_id",
 			  json_object_get(row, "job_id"));
@@ -73,7 +82,7 @@ const struct primitive prim_cancel = {
 		       "sprint that already finished is `conflict`.",
 	.example = "{\"sprint_id\": \"sp-000000\"}",
 	.flags = PRIM_MUTATES | PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG |
-		 PRIM_NEEDS_CLUSTER | PRIM_HTTP,
+		 PRIM_NEEDS_CLUSTER | PRIM_OWN_TX | PRIM_HTTP,
 	.errors = cancel_errors,
 	.handler = cancel_run,
 };

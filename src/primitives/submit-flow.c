@@ -54,14 +54,6 @@ static json_t *result(const json_t *row, const struct jobgen *g)
 	return out;
 }
 
-/* Commit what is in the transaction and open the next one. */
-static int checkpoint(struct journal *j, struct err *err)
-{
-	if (journal_commit(j, err) < 0)
-		return -1;
-	return journal_begin(j, err);
-}
-
 /*
  * Phase 1: the sprint row, pending, with its key and token hash.
  */
@@ -225,9 +217,13 @@ static int record_failure(struct ctx *ctx, const char *id, struct err *err)
 	completion = json_pack("{s:s, s:s, s:s}", "status", "failed",
 			       "error", err->message, "error_code",
 			       err_name(err->code));
-	if (sprint_finish(ctx->journal, &transitioned, id, "failed",
-			  completion, NULL, &ignored) == 0)
-		checkpoint(ctx->journal, &ignored);
+	if (journal_begin(ctx->journal, &ignored) == 0) {
+		if (sprint_finish(ctx->journal, &transitioned, id, "failed",
+				  completion, NULL, &ignored) == 0)
+			journal_commit(ctx->journal, &ignored);
+		else
+			journal_rollback(ctx->journal);
+	}
 	json_decref(completion);
 	err_release(&ignored);
 	return -1;
@@ -374,15 +370,20 @@ static int submit_flow_run(struct ctx *ctx, const json_t *spec,
 		goto out;
 	if (row && set_token(ctx, id, token, err) < 0)
 		goto out;
-	if (checkpoint(ctx->journal, err) < 0)
+	if (journal_commit(ctx->journal, err) < 0)
 		goto out;
-	/* Phase 2. */
+	/*
+	 * Phase 2, with no lock held while the cluster is busy; the
+	 * dispatcher commits the last transaction with the idempotency
+	 * record.
+	 */
 	if (write_dir(&c, dir, token, &g, err) < 0 ||
 	    submit_job(&c, &job_id, id, dir, &g, err) < 0) {
 		record_failure(ctx, id, err);
 		goto out;
 	}
-	if (record_submitted(ctx, id, g.cluster, job_id, err) < 0)
+	if (journal_begin(ctx->journal, err) < 0 ||
+	    record_submitted(ctx, id, g.cluster, job_id, err) < 0)
 		goto out;
 	json_decref(row);
 	if (sprint_get(ctx->journal, &row, id, err) < 0)
