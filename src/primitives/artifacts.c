@@ -78,10 +78,11 @@ static char *store_dir(const struct config *cfg, const char *journal_path)
 
 /*
  * Copy one listed file 'f' of sprint 'id' from 'sprint_dir' on 'c' to
- * the store 'local' (a local transport), record it, and add its row to
- * 'files'.
+ * the store 'local' (a local transport) and add its row to 'files'.
+ * The journal is not touched here: rows are recorded afterwards in one
+ * short transaction.
  */
-static int copy_one(struct ctx *ctx, struct cluster *c, struct transport *local,
+static int copy_one(struct cluster *c, struct transport *local,
 		    const char *id, const char *sprint_dir,
 		    const char *store, const json_t *f, int copy,
 		    json_t *files, struct err *err)
@@ -89,8 +90,7 @@ static int copy_one(struct ctx *ctx, struct cluster *c, struct transport *local,
 	const char *rel = json_string_value(json_object_get(f, "path"));
 	json_int_t size = json_integer_value(json_object_get(f, "size"));
 	struct buf src = BUF_INIT, dst = BUF_INIT, data = BUF_INIT;
-	char hash[SHA256_HEX_LEN + 1], now[IDS_TIME_LEN];
-	json_t *params = NULL;
+	char hash[SHA256_HEX_LEN + 1];
 	int r = -1;
 
 	if (size > ARTIFACT_FILE_MAX) {
@@ -109,15 +109,6 @@ static int copy_one(struct ctx *ctx, struct cluster *c, struct transport *local,
 	if (copy && transport_write_file(local, buf_str(&dst), buf_str(&data),
 					 data.len, 0600, err) < 0)
 		goto out;
-	ids_now(now);
-	params = json_pack("[s,s,I,s,s?,s]", id, rel, (json_int_t)data.len,
-			   hash, copy ? buf_str(&dst) : NULL, now);
-	if (journal_exec(ctx->journal, NULL,
-			 "INSERT OR IGNORE INTO artifacts (sprint_id, path, "
-			 "size, sha256, stored_path, created_at) "
-			 "VALUES (?, ?, ?, ?, ?, ?)",
-			 params, err) < 0)
-		goto out;
 	json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:s?}",
 					       "path", rel, "size",
 					       (json_int_t)data.len, "sha256",
@@ -125,10 +116,48 @@ static int copy_one(struct ctx *ctx, struct cluster *c, struct transport *local,
 					       copy ? buf_str(&dst) : NULL));
 	r = 0;
 out:
-	json_decref(params);
 	buf_release(&src);
 	buf_release(&dst);
 	buf_release(&data);
+	return r;
+}
+
+/*
+ * Record the hashed rows of 'files' for sprint 'id' (a file seen before
+ * is kept once) in a transaction that the dispatcher commits.
+ */
+static int record(struct ctx *ctx, const char *id, const json_t *files,
+		  struct err *err)
+{
+	char now[IDS_TIME_LEN];
+	json_t *params = NULL;
+	size_t i;
+	int r = -1;
+
+	ids_now(now);
+	if (journal_begin(ctx->journal, err) < 0)
+		return -1;
+	for (i = 0; i < json_array_size(files); i++) {
+		const json_t *f = json_array_get(files, i);
+
+		if (json_is_null(json_object_get(f, "sha256")))
+			continue;
+		json_decref(params);
+		params = json_pack("[s,O,O,O,O,s]", id,
+				   json_object_get(f, "path"),
+				   json_object_get(f, "size"),
+				   json_object_get(f, "sha256"),
+				   json_object_get(f, "stored_path"), now);
+		if (journal_exec(ctx->journal, NULL,
+				 "INSERT OR IGNORE INTO artifacts (sprint_id, "
+				 "path, size, sha256, stored_path, created_at) "
+				 "VALUES (?, ?, ?, ?, ?, ?)",
+				 params, err) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	json_decref(params);
 	return r;
 }
 
@@ -171,10 +200,12 @@ static int artifacts_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		}
 		if (is_secret(rel))
 			continue;
-		if (copy_one(ctx, &c, local, id, dir, store, f, copy, files,
+		if (copy_one(&c, local, id, dir, store, f, copy, files,
 			     err) < 0)
 			goto out;
 	}
+	if (record(ctx, id, files, err) < 0)
+		goto out;
 	*data = json_pack("{s:s, s:s, s:O, s:I, s:O}", "sprint_id", id,
 			  "store", store, "files", files, "count",
 			  (json_int_t)json_array_size(files), "refused",
@@ -210,7 +241,8 @@ const struct primitive prim_artifacts = {
 		       "without a copy.",
 	.example = "{\"sprint_id\": \"sp-000000\"}",
 	.flags = PRIM_MUTATES | PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL |
-		 PRIM_NEEDS_CONFIG | PRIM_NEEDS_CLUSTER | PRIM_HTTP,
+		 PRIM_NEEDS_CONFIG | PRIM_NEEDS_CLUSTER | PRIM_OWN_TX |
+		 PRIM_HTTP,
 	.errors = artifacts_errors,
 	.handler = artifacts_run,
 };
