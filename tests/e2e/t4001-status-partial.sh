@@ -1,0 +1,39 @@
+#!/bin/sh
+test_description='status with one cluster out of reach is ok with partial_errors'
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success 'setup: a local study and one on a cluster that cannot be reached' '
+	setup_local_config "" &&
+	cat >>hpcloop.yaml <<-\YAML &&
+	YAML
+	sed -i "s/^studies:/  far:\n    transport: ssh\n    host: 127.0.0.1\n    port: 1\n    user: nobody\n    scheduler: slurm\n&/" hpcloop.yaml &&
+	sed -i "s/^    allow_loop: true/&\n  remote:\n    cluster: far/" hpcloop.yaml &&
+	hl study-list &&
+	test_json_field out .data.count 2
+'
+
+test_expect_success SQLITE3 'a live sprint on each cluster' '
+	FAKE_AGENT_SLEEP=5 submit "local one" && here=$sprint &&
+	sqlite3 "$HPCLOOP_JOURNAL" "INSERT INTO studies (name, cluster, created_at, updated_at) VALUES ('"'"'remote'"'"', '"'"'far'"'"', '"'"'x'"'"', '"'"'x'"'"');
+		INSERT INTO sprints (id, study, cluster, state, directory, job_id, created_at, submitted_at)
+		VALUES ('"'"'sp-ffffff'"'"', '"'"'remote'"'"', '"'"'far'"'"', '"'"'submitted'"'"', '"'"'/nowhere'"'"', '"'"'42'"'"', '"'"'x'"'"', '"'"'x'"'"');"
+'
+
+test_expect_success SQLITE3 'status answers ok, with the unreachable cluster in partial_errors' '
+	hl status &&
+	test_json_field out .ok true &&
+	json_field out .partial_errors.0.code >code &&
+	test -n "$(cat code)" &&
+	test_json_field out .data.clusters.far.queried false &&
+	test_json_field out .data.clusters.local.queried true &&
+	json_field out .data.sprints | grep -q sp-ffffff &&
+	json_field out .data.sprints | grep -q "$here"
+'
+
+test_expect_success SQLITE3 'the unreachable sprint keeps its state; nothing is invented' '
+	hl status --spec "{\"sprint_id\":\"sp-ffffff\"}" &&
+	test_json_field out .data.sprints.0.state submitted &&
+	hl cancel --spec "{\"sprint_id\":\"$here\"}"
+'
+
+test_done
