@@ -91,6 +91,10 @@ test_expect_success () {
 
 test_done () {
 	say "1..$test_count"
+	# Jobs a test left running (their scripts live in the trash) end
+	# with it; TERM lets each job script stop its agent first.
+	pkill -TERM -f "$TRASH_DIRECTORY/" 2>/dev/null
+	sleep 0.2
 	cd / && if [ $test_failures = 0 ]; then
 		rm -rf "$TRASH_DIRECTORY"
 		exit 0
