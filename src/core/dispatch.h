@@ -2,7 +2,8 @@
  * dispatch.h: running one primitive, in the fixed order of STYLE.md:
  * look up the name -> validate the spec -> open resources by flags ->
  * check the idempotency key -> call the handler -> check data against
- * the output schema -> write the journal -> build the envelope.
+ * the output schema (when HPCLOOP_CHECK_OUTPUT is set, as in the test
+ * suite) -> write the journal -> build the envelope.
  *
  * main.c and the HTTP server both call dispatch_run; neither exits
  * inside it.

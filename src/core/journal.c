@@ -158,6 +158,8 @@ static const char *const migrations[] = {
 	"  cluster TEXT PRIMARY KEY,"
 	"  last_query_at REAL NOT NULL,"
 	"  queries INTEGER NOT NULL DEFAULT 0);",
+	/* 2: status lists the sprints finished in the last day */
+	"CREATE INDEX sprints_finished ON sprints(finished_at);",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

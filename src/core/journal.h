@@ -23,7 +23,7 @@
 struct journal;
 
 /* The schema version this build writes; see the migrations in journal.c. */
-#define JOURNAL_SCHEMA_VERSION 1
+#define JOURNAL_SCHEMA_VERSION 2
 
 /*
  * Open (and create, with its directory, when missing) the journal at

@@ -522,13 +522,15 @@ static int status_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	}
 	/* What to show: the one asked for, else live ones and recent. */
 	json_decref(params);
-	params = json_pack("[s?,s?,s?,s?,s?]", one, one, study, study, one);
+	params = json_pack("[s?,s?,s?,s?,s?]", one, one, one, study, study);
 	if (journal_exec(ctx->journal, &shown,
-			 "SELECT id FROM sprints WHERE (? IS NULL OR id = ?) "
-			 "AND (? IS NULL OR study = ?) AND (? IS NOT NULL OR "
-			 "state IN ('pending', 'submitted', 'running') OR "
-			 "finished_at >= strftime('%Y-%m-%dT%H:%M:%SZ', "
-			 "'now', '-1 day')) ORDER BY created_at, id LIMIT 1000",
+			 "SELECT id FROM sprints WHERE id IN (SELECT ? UNION "
+			 "SELECT id FROM sprints WHERE ? IS NULL AND state IN "
+			 "('pending', 'submitted', 'running') UNION SELECT id "
+			 "FROM sprints WHERE ? IS NULL AND finished_at >= "
+			 "strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')) "
+			 "AND (? IS NULL OR study = ?) "
+			 "ORDER BY created_at, id LIMIT 1000",
 			 params, err) < 0)
 		goto out;
 	for (i = 0; i < json_array_size(shown); i++) {

@@ -29,6 +29,9 @@ HPCLOOP_CONFIG="$TRASH_DIRECTORY/hpcloop.yaml"
 HPCLOOP_JOURNAL="$TRASH_DIRECTORY/.hpcloop/journal.db"
 export HPCLOOP_CONFIG HPCLOOP_JOURNAL
 unset HPCLOOP_ORCHESTRATOR_URL HPCLOOP_ORCHESTRATOR_SECRET
+# Every result is checked against its output schema inside the binary.
+HPCLOOP_CHECK_OUTPUT=1
+export HPCLOOP_CHECK_OUTPUT
 
 test_count=0
 test_failures=0

@@ -12,7 +12,7 @@ test_expect_success 'init creates the config and the journal' '
 
 test_expect_success SQLITE3 'the journal is in WAL mode at the current version' '
 	test "$(sqlite3 .hpcloop/journal.db "PRAGMA journal_mode")" = wal &&
-	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 1
+	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 2
 '
 
 test_expect_success 'init again changes nothing and says so' '
@@ -54,7 +54,7 @@ test_expect_success 'events filter by subject and type' '
 test_expect_success 'doctor reports a healthy journal and config' '
 	hl doctor &&
 	test_json_field out .data.healthy true &&
-	test_json_field out .data.journal.schema_version 1 &&
+	test_json_field out .data.journal.schema_version 2 &&
 	test_json_field out .data.journal.integrity ok
 '
 
@@ -79,6 +79,16 @@ test_expect_success SQLITE3 'a journal from a newer hpcloop is refused' '
 	test_expect_code 1 hl events --journal newer.db &&
 	test_error out precondition_failed &&
 	grep -q "newer" out
+'
+
+test_expect_success SQLITE3 'a journal of schema version 1 migrates forward, keeping its rows' '
+	cp .hpcloop/journal.db v1.db &&
+	sqlite3 v1.db "DROP INDEX sprints_finished; PRAGMA user_version = 1" &&
+	before=$(sqlite3 v1.db "SELECT count(*) FROM events") &&
+	hl events --journal v1.db &&
+	test "$(sqlite3 v1.db "PRAGMA user_version")" = 2 &&
+	sqlite3 v1.db "SELECT name FROM sqlite_master WHERE type = '"'"'index'"'"'" | grep -q sprints_finished &&
+	test "$(sqlite3 v1.db "SELECT count(*) FROM events")" = "$before"
 '
 
 test_expect_success 'HPCLOOP_JOURNAL and --journal choose the file' '
