@@ -42,4 +42,36 @@ test_expect_success 'a 100 KB idea goes through' '
 	json_field out .data.sprints.0.summary | grep -q "BIG-START"
 '
 
+test_expect_success 'context, environment and agent command never become shell source' '
+	mkdir -p hostile && cd hostile &&
+	cat >hpcloop.yaml <<-YAML &&
+	version: 1
+	agent_command: "$FAKE_AGENT -p --output-format stream-json --verbose --x=\$(touch $TRASH_DIRECTORY/canary/AGENT)"
+	context: "global \$(touch $TRASH_DIRECTORY/canary/CTX) \`id\`"
+	heartbeat_interval_s: 1
+	clusters:
+	  local:
+	    transport: local
+	    scheduler: local
+	    environment: {HOSTILE: "\$(touch $TRASH_DIRECTORY/canary/ENV); echo pwned"}
+	studies:
+	  demo:
+	    cluster: local
+	    red_team_max_rounds: 0
+	    context: "study '"'"'quoted'"'"' \"double\" ;|&<>"
+	YAML
+	hl render-job --config hpcloop.yaml --journal j.db --spec "{\"study\":\"demo\",\"idea\":\"i\"}" &&
+	script="$(json_field out .data.directory)/run_sprint.sh" &&
+	! grep -F "touch $TRASH_DIRECTORY/canary" "$script" &&
+	! grep -F "quoted" "$script" &&
+	! grep -F "echo pwned" "$script" &&
+	hl submit-flow --config hpcloop.yaml --journal j.db --spec "{\"study\":\"demo\",\"idea\":\"hostile config\"}" &&
+	id=$(json_field out .data.sprint_id) &&
+	dir=$(json_field out .data.directory) &&
+	i=0 && while [ $i -lt 300 ] && ! test -f "$dir/completion.json"; do sleep 0.1; i=$((i+1)); done &&
+	grep -q "\"status\":\"completed\"" "$dir/completion.json" &&
+	grep -F "touch $TRASH_DIRECTORY/canary/CTX" "$dir/CLAUDE.md" &&
+	test -z "$(ls "$TRASH_DIRECTORY/canary")"
+'
+
 test_done
