@@ -42,7 +42,7 @@ json_t *docs_catalog_entry(const struct primitive *p)
 			 (p->flags & PRIM_HTTP) != 0, "error_codes", codes);
 }
 
-/* A schema's type as text: "string", "integer|null", "object"... */
+/* A schema's type as text: "string", "integer or null", "object"... */
 static void type_text(struct buf *b, const json_t *schema)
 {
 	const json_t *t = json_object_get(schema, "type");
@@ -53,7 +53,7 @@ static void type_text(struct buf *b, const json_t *schema)
 	} else if (json_is_array(t)) {
 		for (i = 0; i < json_array_size(t); i++) {
 			if (i)
-				buf_adds(b, "|");
+				buf_adds(b, " or ");
 			buf_adds(b, json_string_value(json_array_get(t, i)));
 		}
 	} else if (json_object_get(schema, "enum")) {
