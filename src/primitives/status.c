@@ -354,9 +354,20 @@ static int sprint_report(struct ctx *ctx, const char *id,
 			 json_object_get(row, "last_heartbeat_at"));
 	json_object_set_new(*out, "last_heartbeat_age_s",
 			    last ? json_integer(age_of(last)) : json_null());
-	json_object_set_new(*out, "evidence",
-			    evidence ? json_deep_copy(evidence)
-				     : json_object());
+	if (evidence) {
+		json_object_set_new(*out, "evidence", json_deep_copy(evidence));
+	} else {
+		/* Not refreshed now: the evidence kept when it finished. */
+		json_t *meta = json_loads(json_string_value(json_object_get(
+						  row, "metadata")),
+					  0, NULL);
+		json_t *kept = json_object_get(meta, "evidence");
+
+		json_object_set_new(*out, "evidence",
+				    json_is_object(kept) ? json_deep_copy(kept)
+							 : json_object());
+		json_decref(meta);
+	}
 	json_decref(row);
 	return 0;
 }

@@ -101,6 +101,13 @@ test_expect_success 'complete again is a replay that changes nothing' '
 	row_counts >after && test_cmp before after
 '
 
+test_expect_success 'a finished sprint keeps the evidence for its state' '
+	hl status --spec "{\"sprint_id\":\"$sprint\"}" &&
+	test_json_field out .data.sprints.0.state completed &&
+	test_json_field out .data.sprints.0.evidence.completion_file true &&
+	test_json_field out .data.sprints.0.evidence.scheduler.evidence.source local
+'
+
 test_expect_success 'study-list and study-show count the sprint' '
 	hl study-list &&
 	test_json_field out .data.studies.0.name demo &&
