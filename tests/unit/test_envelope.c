@@ -453,16 +453,33 @@ static int torture_hook(void)
 	return 1;
 }
 
-/* The data of the success envelope: nested arrays and strings. */
+/*
+ * The data of the success envelope: nested arrays and strings, and
+ * enough text (about 8 KiB) that the line is larger than stdio's
+ * buffer: a failure half-way through printing must not tear it.
+ */
 static json_t *torture_data(const json_t *spec)
 {
-	return json_pack("{s:O,s:[{s:s,s:[i,i,i]},{s:s,s:[]}],"
-			 "s:{s:[s,s,s],s:{s:s}},s:s}",
-			 "spec", spec, "runs", "id", "run-1", "tasks", 1, 2,
-			 3, "id", "run-2", "tasks", "summary", "names",
-			 "alpha", "beta", "gamma", "nested", "deep",
-			 "value", "note", "a string long enough to be "
-					  "copied more than once");
+	json_t *d = json_pack("{s:O,s:[{s:s,s:[i,i,i]},{s:s,s:[]}],"
+			      "s:{s:[s,s,s],s:{s:s}},s:s}",
+			      "spec", spec, "runs", "id", "run-1", "tasks", 1,
+			      2, 3, "id", "run-2", "tasks", "summary",
+			      "names", "alpha", "beta", "gamma", "nested",
+			      "deep", "value", "note",
+			      "a string long enough to be copied more than "
+			      "once");
+	char line[81], key[16];
+	json_t *lines = json_object();
+	int i;
+
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	for (i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "k%03d", i);
+		json_object_set_new(lines, key, json_pack("[s]", line));
+	}
+	json_object_set_new(d, "lines", lines);
+	return d;
 }
 
 /* Child, success path: parse, validate, build, print. */
