@@ -36,4 +36,22 @@ test_expect_success SQLITE3 'the unreachable sprint keeps its state; nothing is 
 	hl cancel --spec "{\"sprint_id\":\"$here\"}"
 '
 
+test_expect_success SQLITE3 'a job the scheduler does not know, silent for long, is lost' '
+	sqlite3 "$HPCLOOP_JOURNAL" "INSERT INTO sprints (id, study, cluster, state, directory, job_id, created_at, submitted_at)
+		VALUES ('"'"'sp-eeeeee'"'"', '"'"'demo'"'"', '"'"'local'"'"', '"'"'submitted'"'"', '"'"'$PWD/gone'"'"', '"'"'999999'"'"', '"'"'2026-01-01T00:00:00Z'"'"', '"'"'2026-01-01T00:00:00Z'"'"');" &&
+	hl status --spec "{\"sprint_id\":\"sp-eeeeee\"}" &&
+	test_json_field out .data.sprints.0.state lost &&
+	test_json_field out .data.sprints.0.evidence.scheduler.state unknown &&
+	json_field out .data.sprints.0.error | grep -q "heartbeats stopped"
+'
+
+test_expect_success SQLITE3 'a job unknown to the scheduler but recently submitted is not lost yet' '
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ) &&
+	sqlite3 "$HPCLOOP_JOURNAL" "INSERT INTO sprints (id, study, cluster, state, directory, job_id, created_at, submitted_at)
+		VALUES ('"'"'sp-dddddd'"'"', '"'"'demo'"'"', '"'"'local'"'"', '"'"'submitted'"'"', '"'"'$PWD/gone'"'"', '"'"'999998'"'"', '"'"'$now'"'"', '"'"'$now'"'"');" &&
+	hl status --spec "{\"sprint_id\":\"sp-dddddd\"}" &&
+	test_json_field out .data.sprints.0.state submitted &&
+	test_json_field out .data.sprints.0.evidence.scheduler.state unknown
+'
+
 test_done
