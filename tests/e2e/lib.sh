@@ -87,6 +87,13 @@ test_expect_success () {
 			sed -e 's/^/# > /' "$TRASH_DIRECTORY/.step-log"
 			[ -s "$TRASH_DIRECTORY/.violation" ] &&
 				sed -e 's/^/# ! /' "$TRASH_DIRECTORY/.violation"
+			# The last hpcloop call's stdout and stderr.
+			[ -f "$TRASH_DIRECTORY/out" ] &&
+				head -c 2000 "$TRASH_DIRECTORY/out" |
+				sed -e 's/^/# out: /'
+			[ -s "$TRASH_DIRECTORY/err" ] &&
+				head -c 2000 "$TRASH_DIRECTORY/err" |
+				sed -e 's/^/# err: /'
 		} | tee /dev/stderr
 	fi
 	return 0

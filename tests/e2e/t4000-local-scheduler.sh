@@ -26,7 +26,7 @@ test_expect_success 'the time limit ends a sprint as timed_out' '
 	FAKE_AGENT_HANG_STEP=research submit "too slow" "\"time_limit_s\":3" &&
 	wait_state $sprint timed_out 60 &&
 	test_json_field out .data.sprints.0.state timed_out &&
-	grep -q "\"status\":\"timed_out\"" "$sprint_dir/completion.json" &&
+	test_json_field "$sprint_dir/completion.json" .status timed_out &&
 	wait_gone "$sprint_dir"
 '
 

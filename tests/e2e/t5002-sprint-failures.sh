@@ -37,7 +37,7 @@ test_expect_success 'cancel stops a hung sprint and its whole process group' '
 	test_json_field out .data.state cancelled &&
 	test_json_field out .data.previous_state running &&
 	wait_file "$sprint_dir/completion.json" &&
-	grep -q "\"status\":\"cancelled\"" "$sprint_dir/completion.json" &&
+	test_json_field "$sprint_dir/completion.json" .status cancelled &&
 	wait_gone "$sprint_dir"
 '
 
