@@ -1385,6 +1385,13 @@ int config_load(struct config *cfg, const char *path, struct err *err)
 	cfg->path = NULL;
 	cfg->dir = NULL;
 	f = fopen(path, "rb");
+	if (!f && errno == ENOENT) {
+		err_set(err, ERR_CONFIG_INVALID,
+			"no config at '%s'; run `hpcloop init` to write one, "
+			"or name it with --config or HPCLOOP_CONFIG",
+			path);
+		goto out;
+	}
 	if (!f) {
 		err_set(err, ERR_CONFIG_INVALID, "cannot read config '%s': %s",
 			path, strerror(errno));

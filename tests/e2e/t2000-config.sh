@@ -2,6 +2,14 @@
 test_description='hpcloop.yaml: validation, layering, secrets from the environment'
 . "$(dirname "$0")/lib.sh"
 
+test_expect_success 'without a config, primitives that need one say to run init' '
+	row_counts >before &&
+	test_expect_code 1 hl study-list &&
+	test_error out config_invalid &&
+	grep -q "hpcloop init" out &&
+	row_counts >after && test_cmp before after
+'
+
 test_expect_success 'init writes a config that loads' '
 	hl init &&
 	hl doctor &&
