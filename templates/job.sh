@@ -109,6 +109,7 @@ AGENT_ARGV=()		# the agent command, decoded by load_inputs
 URL=''			# the orchestrator base URL, or ''
 SESSION_ID=''		# the agent session the next step resumes
 COST_MICRO=0		# total_cost_usd of all steps, in micro-dollars
+SUMMARY_DONE=0		# 1 once this run's summarize step succeeded
 STEPS_JSON=''		# the steps run so far, as JSON objects joined by ','
 CURRENT_STEP=''		# the step running now, or ''
 STEP_START=0		# $SECONDS when CURRENT_STEP started
@@ -851,6 +852,7 @@ run_pipeline() {
 	done
 	step report report report.md || return 1
 	step summarize summarize summary.txt || return 1
+	SUMMARY_DONE=1
 }
 
 # ---------------------------------------------------------------------
@@ -1006,7 +1008,9 @@ completion_json() {
 	sid=$JSON_OUT
 	json_escape "$FINAL_STATUS"
 	status=$JSON_OUT
-	if [[ -f summary.txt ]]; then
+	# Only this run's summary: an old summary.txt in a reused
+	# directory must not describe a sprint that failed this time.
+	if ((SUMMARY_DONE)) && [[ -f summary.txt ]]; then
 		summary_read
 		summary=$JSON_OUT
 	else

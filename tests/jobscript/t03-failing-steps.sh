@@ -73,6 +73,14 @@ test_expect_success 'a stale report.md from an earlier run does not count' '
 		"report failed: report.md was not written"
 '
 
+test_expect_success 'a summary.txt from an earlier run is not reported for a failed one' '
+	make_sprint "$TRASH/oldsum" rounds=0 &&
+	echo "an old summary" >"$SPRINT/summary.txt" &&
+	run_job "$TRASH/oldsum" FAKE_AGENT_ERROR_STEP=research &&
+	[[ $JOB_RC == 1 ]] &&
+	test_json_field "$SPRINT/completion.json" summary null
+'
+
 test_expect_success 'a step past step_timeout_s fails as timed out' '
 	make_sprint "$TRASH/slow" rounds=0 step_timeout=2 &&
 	run_job "$TRASH/slow" FAKE_AGENT_HANG_STEP=research &&
