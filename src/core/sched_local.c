@@ -1065,9 +1065,20 @@ static void launch_release(struct launch *l)
 }
 
 /*
+ * 1 for variables that must not reach a job: hpcloop's own settings and
+ * secrets (HPCLOOP_ORCHESTRATOR_SECRET and the like).  The agent inside
+ * a job runs whatever it decides to, so it must not be able to read them.
+ */
+static int env_withheld(const char *name, size_t len)
+{
+	return len >= 8 && !strncmp(name, "HPCLOOP_", 8);
+}
+
+/*
  * The environment of the submitting process as a new object, kept with
  * the submission so that a job started later from the queue (by another
- * process) runs with it, as sbatch's --export=ALL does.
+ * process) runs with it, as sbatch's --export=ALL does, less the
+ * variables env_withheld() names.
  */
 static json_t *submit_environ(void)
 {
@@ -1078,7 +1089,8 @@ static json_t *submit_environ(void)
 		const char *eq = strchr(environ[i], '=');
 		json_t *v;
 
-		if (!eq)
+		if (!eq || env_withheld(environ[i],
+					 (size_t)(eq - environ[i])))
 			continue;
 		v = json_string(eq + 1);
 		if (v)	/* a value that is not UTF-8 is left out */
@@ -1118,8 +1130,10 @@ static char **build_envp(const json_t *base, const json_t *env)
 	}
 	for (i = 0; !base && i < n; i++) {
 		eq = strchr(environ[i], '=');
-		if (eq && json_object_getn(env, environ[i],
-					   (size_t)(eq - environ[i])))
+		if (eq && (json_object_getn(env, environ[i],
+					    (size_t)(eq - environ[i])) ||
+			   env_withheld(environ[i],
+					(size_t)(eq - environ[i]))))
 			continue;
 		envp[k++] = xstrdup(environ[i]);
 	}

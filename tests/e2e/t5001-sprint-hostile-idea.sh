@@ -74,4 +74,24 @@ test_expect_success 'context, environment and agent command never become shell s
 	test -z "$(ls "$TRASH_DIRECTORY/canary")"
 '
 
+test_expect_success 'hpcloop secrets in the environment never reach the job' '
+	mkdir -p envcheck && cd envcheck &&
+	cat >hpcloop.yaml <<-\YAML &&
+	version: 1
+	agent_command: "env"
+	clusters:
+	  local: {transport: local, scheduler: local}
+	studies:
+	  demo: {cluster: local, red_team_max_rounds: 0}
+	YAML
+	HPCLOOP_ORCHESTRATOR_SECRET=s3cret-do-not-leak VISIBLE_MARK=yes-visible \
+		hl submit-flow --config hpcloop.yaml --journal j.db \
+		--spec "{\"study\":\"demo\",\"idea\":\"dump env\"}" &&
+	dir=$(json_field out .data.directory) &&
+	wait_file "$dir/completion.json" 30 &&
+	grep -q "VISIBLE_MARK=yes-visible" "$dir/.hpcloop/research.jsonl" &&
+	! grep -rq "s3cret-do-not-leak" "$dir" &&
+	! grep -rq "s3cret-do-not-leak" sprints
+'
+
 test_done
