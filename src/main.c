@@ -16,6 +16,7 @@
 #include "dispatch.h"
 #include "docs.h"
 #include "envelope.h"
+#include "primitives/registry.h"
 #include "spec.h"
 #include "banned.h"
 
@@ -37,6 +38,7 @@ static int parse_args(struct args *a, int argc, char **argv,
 	int i;
 
 	memset(a, 0, sizeof(*a));
+	a->opts.registry = &hpcloop_registry;
 	if (argc < 2)
 		return err_set(err, ERR_USAGE,
 			       "no primitive given; usage: hpcloop PRIMITIVE "
@@ -117,7 +119,7 @@ int main(int argc, char **argv)
 		return code;
 	}
 	if (!strcmp(a.primitive, "__gen-docs"))
-		return docs_main(a.operand);
+		return docs_main(&hpcloop_registry, a.operand);
 	if (a.operand)
 		spec = json_pack("{s:s}", "name", a.operand);
 	else if (spec_read(&spec, a.spec, &spec_err) < 0)

@@ -145,7 +145,8 @@ int dispatch_run(json_t **env_out, const struct dispatch_opts *opts,
 	int code;
 
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.prim = primitive_find(name);
+	ctx.registry = opts->registry;
+	ctx.prim = registry_find(opts->registry, name);
 	ctx.in_server = opts->in_server;
 	if (!ctx.prim) {
 		err_set(&err, ERR_UNKNOWN_PRIMITIVE, "unknown primitive '%s'",

@@ -15,7 +15,10 @@
 
 #include "err.h"
 
+struct registry;
+
 struct dispatch_opts {
+	const struct registry *registry; /* the primitives (borrowed) */
 	const char *config_path;  /* --config, or NULL: $HPCLOOP_CONFIG,
 				     then ./hpcloop.yaml */
 	const char *journal_path; /* --journal, or NULL: $HPCLOOP_JOURNAL,
@@ -25,7 +28,7 @@ struct dispatch_opts {
 };
 
 /*
- * Run primitive 'name' with 'spec' (borrowed, may be NULL when
+ * Run primitive 'name' of 'opts->registry' with 'spec' (borrowed, may be NULL when
  * 'spec_error' is set: the spec could not be read, and the failure
  * envelope is built from it).  A new envelope in '*env_out'; returns the
  * exit code (0, 1, 2 or 3).

@@ -109,6 +109,33 @@ static void fields_table(struct buf *b, const json_t *schema)
 	}
 }
 
+/*
+ * The sentence naming the codes 'p' may return without listing them,
+ * from the scope column of errors.def.
+ */
+static void also_returns(struct buf *b, const struct primitive *p)
+{
+	const enum err_code *e;
+	int i, n = 0, listed;
+
+	buf_adds(b, "\nLike every primitive with its flags, it may also "
+		    "return");
+	for (i = 1; i < ERR__COUNT; i++) {
+		if (err_scope(i) == ERR_SCOPE_OWN ||
+		    !primitive_may_return(p, i))
+			continue;
+		listed = 0;
+		for (e = p->errors; e && *e != ERR_NONE; e++)
+			if (*e == (enum err_code)i)
+				listed = 1;
+		if (listed)
+			continue;
+		buf_addf(b, "%s `%s`", n ? "," : "", err_name(i));
+		n++;
+	}
+	buf_adds(b, "; see [error codes](../error-codes.md).\n");
+}
+
 char *docs_primitive_markdown(const struct primitive *p)
 {
 	struct buf b = BUF_INIT;
@@ -132,21 +159,33 @@ char *docs_primitive_markdown(const struct primitive *p)
 	fields_table(&b, out);
 	buf_adds(&b, "\n## Error codes\n\n");
 	if (!p->errors || p->errors[0] == ERR_NONE)
-		buf_adds(&b, "Only the ones every primitive may return.\n");
+		buf_adds(&b, "None of its own.\n");
 	for (e = p->errors; e && *e != ERR_NONE; e++)
 		buf_addf(&b, "- `%s` (exit %d%s)\n", err_name(*e),
 			 err_exit_class(*e),
 			 err_retry_safe(*e) ? ", retry safe" : "");
-	buf_adds(&b, "\nEvery primitive may also return `spec_invalid`, "
-		     "`config_invalid`, `journal_busy`, `journal_corrupt`, "
-		     "`io_failed` and `internal`; see "
-		     "[error codes](../error-codes.md).\n");
+	also_returns(&b, p);
 	buf_addf(&b, "\n## Example\n\n    hpcloop %s --spec '%s'\n", p->name,
 		 p->example);
 	json_decref(in);
 	json_decref(out);
 	json_decref(entry);
 	return buf_detach(&b, NULL);
+}
+
+static const char *scope_name(enum err_scope s)
+{
+	switch (s) {
+	case ERR_SCOPE_ANY:
+		return "any";
+	case ERR_SCOPE_JOURNAL:
+		return "journal";
+	case ERR_SCOPE_CONFIG:
+		return "config";
+	case ERR_SCOPE_OWN:
+		break;
+	}
+	return "own";
 }
 
 char *docs_error_codes_markdown(void)
@@ -160,12 +199,17 @@ char *docs_error_codes_markdown(void)
 		     "`error_code`. The list is closed and append-only "
 		     "(`src/core/errors.def`). Exit 1: the caller's fault; "
 		     "2: the cluster or network; 3: internal.\n\n"
-		     "| code | exit | retry_safe | remediation |\n"
-		     "|---|---|---|---|\n");
+		     "The scope says who may return a code without "
+		     "listing it: `any` primitive, those that open the "
+		     "`journal`, those that load the `config`; `own` codes "
+		     "are listed on each primitive's page.\n\n"
+		     "| code | exit | retry_safe | scope | remediation |\n"
+		     "|---|---|---|---|---|\n");
 	for (i = 1; i < ERR__COUNT; i++) {
-		buf_addf(&b, "| `%s` | %d | %s | ", err_name(i),
+		buf_addf(&b, "| `%s` | %d | %s | %s | ", err_name(i),
 			 err_exit_class(i),
-			 err_retry_safe(i) ? "true" : "false");
+			 err_retry_safe(i) ? "true" : "false",
+			 scope_name(err_scope(i)));
 		cell(&b, err_remediation(i));
 		buf_adds(&b, " |\n");
 	}
@@ -192,7 +236,7 @@ static int write_file(const char *path, const char *text)
 	return r;
 }
 
-int docs_main(const char *dir)
+int docs_main(const struct registry *reg, const char *dir)
 {
 	char path[4096];
 	json_t *catalog = json_array();
@@ -204,14 +248,14 @@ int docs_main(const char *dir)
 	snprintf(path, sizeof(path), "%s/primitives", dir);
 	mkdir(dir, 0755);
 	mkdir(path, 0755);
-	for (i = 0; i < primitives_count; i++) {
+	for (i = 0; i < reg->count; i++) {
 		snprintf(path, sizeof(path), "%s/primitives/%s.md", dir,
-			 primitives[i]->name);
-		text = docs_primitive_markdown(primitives[i]);
+			 reg->entries[i]->name);
+		text = docs_primitive_markdown(reg->entries[i]);
 		r |= write_file(path, text);
 		free(text);
 		json_array_append_new(catalog,
-				      docs_catalog_entry(primitives[i]));
+				      docs_catalog_entry(reg->entries[i]));
 	}
 	snprintf(path, sizeof(path), "%s/error-codes.md", dir);
 	text = docs_error_codes_markdown();

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 struct primitive;
+struct registry;
 
 /* The catalog row of 'p' for `list` and the HTTP API: a new object. */
 json_t *docs_catalog_entry(const struct primitive *p);
@@ -21,7 +22,10 @@ char *docs_primitive_markdown(const struct primitive *p);
 /* docs/error-codes.md: a new string. */
 char *docs_error_codes_markdown(void);
 
-/* `hpcloop __gen-docs DIR`: write every generated file; exit code. */
-int docs_main(const char *dir);
+/*
+ * `hpcloop __gen-docs DIR`: write every generated file for the
+ * primitives of 'reg' (borrowed); returns the exit code.
+ */
+int docs_main(const struct registry *reg, const char *dir);
 
 #endif

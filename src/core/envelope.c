@@ -4,6 +4,7 @@
  * allocating.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include "envelope.h"
 #include "xalloc.h"
 #include "banned.h"
+
+/* Set once an envelope has started to reach stdout (see envelope_fatal). */
+static volatile sig_atomic_t stdout_begun;
 
 json_t *envelope_success(const char *primitive, int idempotent,
 			 const json_t *data, const json_t *partial_errors)
@@ -30,6 +34,32 @@ json_t *envelope_success(const char *primitive, int idempotent,
 	return env;
 }
 
+/*
+ * The remediation of 'err' (of 'code') for 'primitive' as a new JSON
+ * string: the case's own when set, else the code's, with {primitive}
+ * replaced by the primitive's name.
+ */
+static json_t *remediation_text(const char *primitive, const struct err *err,
+				enum err_code code)
+{
+	static const char mark[] = "{primitive}";
+	const char *rem = err->remedy[0] ? err->remedy : err_remediation(code);
+	const char *hit = strstr(rem, mark);
+	json_t *v;
+	char *text;
+	size_t n;
+
+	if (!hit)
+		return json_string(rem);
+	n = strlen(rem) + (primitive ? strlen(primitive) : 4) + 1;
+	text = xmalloc(n);
+	snprintf(text, n, "%.*s%s%s", (int)(hit - rem), rem,
+		 primitive ? primitive : "NAME", hit + sizeof(mark) - 1);
+	v = json_string(text);
+	free(text);
+	return v;
+}
+
 json_t *envelope_failure(const char *primitive, const struct err *err)
 {
 	enum err_code code = err->code == ERR_NONE ? ERR_INTERNAL : err->code;
@@ -45,11 +75,23 @@ json_t *envelope_failure(const char *primitive, const struct err *err)
 	json_object_set_new(env, "retry_safe",
 			    json_boolean(err_retry_safe(code)));
 	json_object_set_new(env, "remediation",
-			    json_string(err_remediation(code)));
+			    remediation_text(primitive, err, code));
 	json_object_set_new(env, "details",
 			    err->details ? json_deep_copy(err->details)
 					 : json_object());
 	return env;
+}
+
+/* Hold back the signals that would end the call (see envelope_print). */
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
 int envelope_print(const json_t *env, int pretty)
@@ -69,6 +111,13 @@ int envelope_print(const json_t *env, int pretty)
 	if (!text)
 		return -1;
 	len = strlen(text);
+	/*
+	 * From the first byte on, nothing else may reach stdout: a signal
+	 * arriving now waits (the process exits right after), and the
+	 * fatal path only exits.
+	 */
+	block_signals();
+	stdout_begun = 1;
 	if (fwrite(text, 1, len, stdout) != len || fputc('\n', stdout) == EOF)
 		r = -1;
 	free(text);
@@ -78,43 +127,104 @@ int envelope_print(const json_t *env, int pretty)
 }
 
 /* ---------------------------------------------------------------- */
-/* Out of memory                                                      */
+/* The fatal path                                                     */
 /* ---------------------------------------------------------------- */
 
 /*
- * The envelope is assembled in this static buffer whenever the
- * primitive becomes known, so that the OOM handler only calls write().
+ * The one place that builds the envelope of a process that cannot go
+ * on (out of memory, BUG(), a signal): from static text only, with
+ * memcpy and write(), so it is safe inside a signal handler and after
+ * malloc failed.  The primitive's name is copied in when it becomes
+ * known.
  */
-static char oom_line[512];
-static size_t oom_len;
+static char fatal_name[80] = "null";	/* JSON: "\"status\"" or "null" */
+static char fatal_plain[64];		/* the bare name, for remediations */
 
 void envelope_set_primitive(const char *primitive)
 {
-	char name[80];
-	int n;
+	size_t n = primitive ? strlen(primitive) : 0;
 
-	if (primitive && strlen(primitive) < sizeof(name) - 2)
-		snprintf(name, sizeof(name), "\"%s\"", primitive);
-	else
-		snprintf(name, sizeof(name), "null");
-	n = snprintf(oom_line, sizeof(oom_line),
-		     "{\"ok\":false,\"primitive\":%s,"
-		     "\"error_code\":\"internal\","
-		     "\"message\":\"out of memory\",\"retry_safe\":false,"
-		     "\"remediation\":\"%s\",\"details\":{}}\n",
-		     name, err_remediation(ERR_INTERNAL));
-	oom_len = n > 0 && (size_t)n < sizeof(oom_line) ? (size_t)n : 0;
+	if (!primitive || n + 3 > sizeof(fatal_name) ||
+	    n + 1 > sizeof(fatal_plain)) {
+		memcpy(fatal_name, "null", 5);
+		fatal_plain[0] = '\0';
+		return;
+	}
+	fatal_name[0] = '"';
+	memcpy(fatal_name + 1, primitive, n);
+	fatal_name[n + 1] = '"';
+	fatal_name[n + 2] = '\0';
+	memcpy(fatal_plain, primitive, n + 1);
+}
+
+/* A fixed buffer being filled without allocating. */
+struct fixed {
+	char *p;
+	size_t len, cap;
+};
+
+static void fixed_add(struct fixed *f, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > f->cap - f->len)
+		n = f->cap - f->len;
+	memcpy(f->p + f->len, s, n);
+	f->len += n;
+}
+
+/*
+ * Append the remediation 'rem' with {primitive} replaced by the
+ * primitive's name (or NAME when none is known yet).
+ */
+static void fixed_add_remedy(struct fixed *f, const char *rem)
+{
+	static const char mark[] = "{primitive}";
+	const char *hit;
+	char piece[256];
+	size_t n;
+
+	while ((hit = strstr(rem, mark))) {
+		n = (size_t)(hit - rem);
+		if (n >= sizeof(piece))
+			n = sizeof(piece) - 1;
+		memcpy(piece, rem, n);
+		piece[n] = '\0';
+		fixed_add(f, piece);
+		fixed_add(f, fatal_plain[0] ? fatal_plain : "NAME");
+		rem = hit + sizeof(mark) - 1;
+	}
+	fixed_add(f, rem);
+}
+
+void envelope_fatal(enum err_code code, const char *message)
+{
+	static char line[2048];
+	struct fixed f = { line, 0, sizeof(line) - 2 };
+	ssize_t r;
+
+	if (stdout_begun)
+		_exit(err_exit_class(code));
+	stdout_begun = 1;
+	fixed_add(&f, "{\"ok\":false,\"primitive\":");
+	fixed_add(&f, fatal_name);
+	fixed_add(&f, ",\"error_code\":\"");
+	fixed_add(&f, err_name(code));
+	fixed_add(&f, "\",\"message\":\"");
+	fixed_add(&f, message);
+	fixed_add(&f, "\",\"retry_safe\":");
+	fixed_add(&f, err_retry_safe(code) ? "true" : "false");
+	fixed_add(&f, ",\"remediation\":\"");
+	fixed_add_remedy(&f, err_remediation(code));
+	fixed_add(&f, "\",\"details\":{}}\n");
+	r = write(STDOUT_FILENO, line, f.len);
+	(void)r;
+	_exit(err_exit_class(code));
 }
 
 static void oom(void)
 {
-	ssize_t r;
-
-	if (!oom_len)
-		envelope_set_primitive(NULL);
-	r = write(STDOUT_FILENO, oom_line, oom_len);
-	(void)r;
-	_exit(3);
+	envelope_fatal(ERR_INTERNAL, "out of memory");
 }
 
 void envelope_install_oom(void)

@@ -39,4 +39,15 @@ int envelope_print(const json_t *env, int pretty);
 void envelope_install_oom(void);
 void envelope_set_primitive(const char *primitive);
 
+/*
+ * The fatal path, the one place the "cannot go on" envelope is built:
+ * write the failure envelope of 'code' with the static text 'message'
+ * (no quotes or backslashes) for the primitive last given to
+ * envelope_set_primitive(), without allocating, and _exit with the
+ * code's exit class.  Async-signal-safe.  When an envelope has already
+ * begun to reach stdout it only exits, so stdout never holds two lines.
+ */
+void envelope_fatal(enum err_code code, const char *message)
+	__attribute__((noreturn));
+
 #endif

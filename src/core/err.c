@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "envelope.h"
 #include "err.h"
 #include "banned.h"
 
@@ -15,12 +16,14 @@ struct err_info {
 	const char *name;
 	int exit_class;
 	int retry_safe;
+	enum err_scope scope;
 	const char *remediation;
 };
 
 static const struct err_info err_table[ERR__COUNT] = {
-	[ERR_NONE] = { "none", 0, 0, "" },
-#define ERR(n, x, r, rem) [ERR_CODE_##n] = { #n, x, r, rem },
+	[ERR_NONE] = { "none", 0, 0, ERR_SCOPE_OWN, "" },
+#define ERR(sym, n, x, r, scope, rem) \
+	[ERR_##sym] = { #n, x, r, ERR_SCOPE_##scope, rem },
 #include "errors.def"
 #undef ERR
 };
@@ -30,6 +33,7 @@ void err_init(struct err *e)
 	e->code = ERR_NONE;
 	e->message[0] = '\0';
 	e->details = NULL;
+	e->remedy[0] = '\0';
 }
 
 void err_release(struct err *e)
@@ -53,9 +57,22 @@ int err_set(struct err *e, enum err_code code, const char *fmt, ...)
 		return -1;
 	json_decref(e->details);
 	e->details = NULL;
+	e->remedy[0] = '\0';
 	e->code = code;
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int err_remedy(struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(e->remedy, sizeof(e->remedy), fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -77,7 +94,7 @@ void err_detail(struct err *e, const char *key, json_t *value)
 static const struct err_info *info(enum err_code code)
 {
 	if ((int)code < 0 || code >= ERR__COUNT)
-		return &err_table[ERR_CODE_internal];
+		return &err_table[ERR_INTERNAL];
 	return &err_table[code];
 }
 
@@ -101,6 +118,11 @@ const char *err_remediation(enum err_code code)
 	return info(code)->remediation;
 }
 
+enum err_scope err_scope(enum err_code code)
+{
+	return info(code)->scope;
+}
+
 enum err_code err_from_name(const char *name)
 {
 	int i;
@@ -120,18 +142,5 @@ void err_bug(const char *file, int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "hpcloop: BUG: %s:%d: %s\n", file, line, msg);
-	/* The fatal envelope is printed without allocating. */
-	{
-		static const char env[] =
-			"{\"ok\":false,\"primitive\":null,"
-			"\"error_code\":\"internal\","
-			"\"message\":\"internal error (BUG); see stderr\","
-			"\"retry_safe\":false,"
-			"\"remediation\":\"a bug in hpcloop: report it "
-			"with the message\","
-			"\"details\":{}}\n";
-		ssize_t r = write(1, env, sizeof(env) - 1);
-		(void)r;
-	}
-	_exit(3);
+	envelope_fatal(ERR_INTERNAL, "internal error (BUG); see stderr");
 }

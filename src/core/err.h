@@ -18,36 +18,21 @@
 
 enum err_code {
 	ERR_NONE = 0,
-#define ERR(name, exit_class, retry, remedy) ERR_CODE_##name,
+#define ERR(sym, name, exit_class, retry, scope, remedy) ERR_##sym,
 #include "errors.def"
 #undef ERR
 	ERR__COUNT
 };
 
-/* Short names, so callers write ERR_NOT_FOUND rather than ERR_CODE_... */
-#define ERR_SPEC_INVALID ERR_CODE_spec_invalid
-#define ERR_CONFIG_INVALID ERR_CODE_config_invalid
-#define ERR_NOT_FOUND ERR_CODE_not_found
-#define ERR_CONFLICT ERR_CODE_conflict
-#define ERR_PRECONDITION ERR_CODE_precondition_failed
-#define ERR_SSH_UNREACHABLE ERR_CODE_ssh_unreachable
-#define ERR_HOST_KEY ERR_CODE_host_key_mismatch
-#define ERR_AUTH ERR_CODE_auth_failed
-#define ERR_SCHED_UNAVAILABLE ERR_CODE_scheduler_unavailable
-#define ERR_SCHED_REJECTED ERR_CODE_scheduler_rejected
-#define ERR_SCHED_THROTTLED ERR_CODE_scheduler_throttled
-#define ERR_REMOTE ERR_CODE_remote_command_failed
-#define ERR_TRANSFER ERR_CODE_transfer_failed
-#define ERR_OUTPUTS_MISSING ERR_CODE_outputs_missing
-#define ERR_HTTP ERR_CODE_http_failed
-#define ERR_TIMEOUT ERR_CODE_timeout
-#define ERR_AGENT ERR_CODE_agent_failed
-#define ERR_JOURNAL_CORRUPT ERR_CODE_journal_corrupt
-#define ERR_INTERNAL ERR_CODE_internal
-#define ERR_USAGE ERR_CODE_usage
-#define ERR_UNKNOWN_PRIMITIVE ERR_CODE_unknown_primitive
-#define ERR_JOURNAL_BUSY ERR_CODE_journal_busy
-#define ERR_IO ERR_CODE_io_failed
+/* Who may return a code without listing it (the scope column). */
+enum err_scope {
+	ERR_SCOPE_OWN,	   /* only primitives that list it */
+	ERR_SCOPE_ANY,	   /* every primitive */
+	ERR_SCOPE_JOURNAL, /* every primitive that opens the journal */
+	ERR_SCOPE_CONFIG,  /* every primitive that loads the config */
+};
+
+#define ERR_REMEDY_MAX 512
 
 #define ERR_MESSAGE_MAX 1024
 
@@ -55,9 +40,11 @@ struct err {
 	enum err_code code;		/* ERR_NONE while no error is set */
 	char message[ERR_MESSAGE_MAX];	/* lower case, no final full stop */
 	json_t *details;		/* owned object, or NULL */
+	char remedy[ERR_REMEDY_MAX];	/* this case's remediation, or "" for
+					   the code's own (err_remedy) */
 };
 
-#define ERR_INIT { ERR_NONE, "", NULL }
+#define ERR_INIT { ERR_NONE, "", NULL, "" }
 
 void err_init(struct err *e);
 /* Drop the error and its details; 'e' may be NULL. */
@@ -72,6 +59,14 @@ void err_clear(struct err *e);
 int err_set(struct err *e, enum err_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Give the error in 'e' a remediation for the case at hand (naming the
+ * real primitive, key or command), replacing the code's generic one in
+ * the envelope.  Set it after err_set(), which clears it.  Returns -1.
+ */
+int err_remedy(struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Add 'key' to the details object; steals 'value'. */
 void err_detail(struct err *e, const char *key, json_t *value);
 
@@ -81,8 +76,13 @@ const char *err_name(enum err_code code);
 int err_exit_class(enum err_code code);
 /* Whether retrying the same call may succeed. */
 int err_retry_safe(enum err_code code);
-/* One line saying what the caller should do; static storage. */
+/*
+ * One line saying what the caller should do, as errors.def gives it (it
+ * may name {primitive}); static storage.
+ */
 const char *err_remediation(enum err_code code);
+/* Who may return 'code' without listing it. */
+enum err_scope err_scope(enum err_code code);
 /* The code named 'name', or ERR_NONE. */
 enum err_code err_from_name(const char *name);
 

@@ -194,7 +194,7 @@ static int db_err(struct err *err, sqlite3 *db, int rc, const char *what)
 	if (prim == SQLITE_CANTOPEN || prim == SQLITE_IOERR ||
 	    prim == SQLITE_FULL || prim == SQLITE_READONLY ||
 	    prim == SQLITE_PERM)
-		return err_set(err, ERR_IO, "journal i/o failed: %s: %s",
+		return err_set(err, ERR_IO_FAILED, "journal i/o failed: %s: %s",
 			       what, msg);
 	return err_set(err, ERR_INTERNAL, "journal: %s: %s", what, msg);
 }
@@ -215,7 +215,7 @@ static int make_parent_dirs(const char *path, struct err *err)
 			continue;
 		*p = '\0';
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			r = err_set(err, ERR_IO,
+			r = err_set(err, ERR_IO_FAILED,
 				    "cannot create directory '%s': %s", dir,
 				    strerror(errno));
 			break;
@@ -268,7 +268,7 @@ static int migrate(struct journal *j, struct err *err)
 	if (user_version(j, &v, err) < 0)
 		return -1;
 	if (v > (int)N_MIGRATIONS)
-		return err_set(err, ERR_PRECONDITION,
+		return err_set(err, ERR_PRECONDITION_FAILED,
 			       "journal schema version %d is newer than this "
 			       "hpcloop understands (%d); upgrade hpcloop",
 			       v, (int)N_MIGRATIONS);

@@ -4,9 +4,11 @@
  *
  * One file per primitive under src/primitives/ defines one
  * `const struct primitive prim_<name>`; src/primitives/primitives.def
- * lists them, and is expanded once into declarations and once into the
- * registry table.  `list`, `help`, the docs and the HTTP catalog are all
- * generated from that table.
+ * lists them, and src/primitives/registry.c expands it once into
+ * declarations and once into the table.  src/core knows the shape of an
+ * entry and of a table, never the list: main.c hands the table down as
+ * data.  `list`, `help`, the docs and the HTTP catalog are all generated
+ * from it.
  */
 #ifndef HPCLOOP_PRIMITIVE_H
 #define HPCLOOP_PRIMITIVE_H
@@ -35,6 +37,7 @@ enum primitive_flags {
 /* The run-time state of one call; the dispatcher owns every field. */
 struct ctx {
 	const struct primitive *prim;	/* the entry being run */
+	const struct registry *registry; /* the table it came from */
 	const char *config_path;	/* resolved config file path */
 	const char *journal_path;	/* resolved journal path */
 	struct journal *journal;	/* open when PRIM_NEEDS_JOURNAL */
@@ -58,12 +61,21 @@ struct primitive {
 	primitive_fn handler;
 };
 
-/* The registry, sorted by name, and its size. */
-extern const struct primitive *const primitives[];
-extern const int primitives_count;
+/* A table of primitives, sorted by name. */
+struct registry {
+	const struct primitive *const *entries; /* borrowed, static */
+	int count;
+};
 
-/* The entry called 'name', or NULL. */
-const struct primitive *primitive_find(const char *name);
+/* The entry of 'r' called 'name', or NULL; borrowed from 'r'. */
+const struct primitive *registry_find(const struct registry *r,
+				      const char *name);
+
+/*
+ * Whether 'p' may return 'code': it lists it, or the code's scope in
+ * errors.def covers every primitive with p's flags.
+ */
+int primitive_may_return(const struct primitive *p, enum err_code code);
 
 /*
  * Add {"code": 'code', "detail": 'detail'} to ctx->partial_errors, for

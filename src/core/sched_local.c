@@ -640,13 +640,13 @@ static int local_lock(struct sched *s, int *fd_out, struct err *err)
 	buf_addf(&p, "%s/lock", s->state_dir);
 	fd = open(buf_str(&p), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		err_set(err, ERR_IO, "cannot open '%s': %s", buf_str(&p),
+		err_set(err, ERR_IO_FAILED, "cannot open '%s': %s", buf_str(&p),
 			strerror(errno));
 		goto out;
 	}
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			err_set(err, ERR_IO, "cannot lock '%s': %s",
+			err_set(err, ERR_IO_FAILED, "cannot lock '%s': %s",
 				buf_str(&p), strerror(errno));
 			close(fd);
 			goto out;
@@ -699,7 +699,7 @@ static int next_job_id(struct sched *s, char **id_out, struct err *err)
 		if (mkdir(buf_str(&dir), 0700) == 0)
 			break;
 		if (errno != EEXIST) {
-			err_set(err, ERR_IO, "cannot create '%s': %s",
+			err_set(err, ERR_IO_FAILED, "cannot create '%s': %s",
 				buf_str(&dir), strerror(errno));
 			goto out;
 		}
@@ -749,7 +749,7 @@ static int list_ids(struct sched *s, json_t **out, struct err *err)
 	buf_addf(&path, "%s/jobs", s->state_dir);
 	d = opendir(buf_str(&path));
 	if (!d && errno != ENOENT) {
-		err_set(err, ERR_IO, "cannot list '%s': %s", buf_str(&path),
+		err_set(err, ERR_IO_FAILED, "cannot list '%s': %s", buf_str(&path),
 			strerror(errno));
 		buf_release(&path);
 		return -1;
@@ -801,7 +801,7 @@ static int read_record(struct sched *s, json_t **out, const char *id,
 	if (!json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
-		err_set(err, ERR_IO, "cannot parse '%s': %s", path,
+		err_set(err, ERR_IO_FAILED, "cannot parse '%s': %s", path,
 			jerr.text);
 		goto out;
 	}
@@ -909,7 +909,7 @@ static int inspect_exit(struct sched *s, const char *id, struct job_view *v,
 		err_release(&e);
 		return 0;
 	}
-	if (e.code == ERR_IO && job_has(s, id, "exit_status")) {
+	if (e.code == ERR_IO_FAILED && job_has(s, id, "exit_status")) {
 		/* There, but not JSON: the supervisor died writing it? */
 		v->state = SCHED_LOST;
 		v->detail = "the exit record is unreadable";
@@ -1237,7 +1237,7 @@ static int start_job(struct sched *s, const char *id, struct err *err)
 	    write_marker(s, id, "launched", stamp, err) < 0)
 		goto out;
 	if (launch_fork(&l) < 0) {
-		err_set(err, ERR_SCHED_UNAVAILABLE,
+		err_set(err, ERR_SCHEDULER_UNAVAILABLE,
 			"cannot start local job %s: %s", id, strerror(errno));
 		write_marker(s, id, "queued", stamp, NULL);
 		remove_marker(s, id, "launched", NULL);
@@ -1361,7 +1361,7 @@ static int submit_time_limit(const struct sched_submit *req, int *out,
 	if (text && (!strcmp(text, "UNLIMITED") || !strcmp(text, "infinite")))
 		return 0;
 	if (!text || parse_time(text, out) < 0)
-		return err_set(err, ERR_SCHED_REJECTED,
+		return err_set(err, ERR_SCHEDULER_REJECTED,
 			       "invalid job option time '%s'",
 			       text ? text : "(not a string)");
 	return 0;
@@ -1376,7 +1376,7 @@ static int check_env(const json_t *env, struct err *err)
 	if (!env)
 		return 0;
 	if (!json_is_object(env))
-		return err_set(err, ERR_SCHED_REJECTED,
+		return err_set(err, ERR_SCHEDULER_REJECTED,
 			       "job environment is not an object");
 	json_object_foreach((json_t *)env, key, value) {
 		int ok = isalpha((unsigned char)key[0]) || key[0] == '_';
@@ -1384,13 +1384,13 @@ static int check_env(const json_t *env, struct err *err)
 		for (k = key; ok && *k; k++)
 			ok = isalnum((unsigned char)*k) || *k == '_';
 		if (!ok)
-			return err_set(err, ERR_SCHED_REJECTED,
+			return err_set(err, ERR_SCHEDULER_REJECTED,
 				       "invalid environment variable name "
 				       "'%s'", key);
 		if (!json_is_string(value) ||
 		    strlen(json_string_value(value)) !=
 		    json_string_length(value))
-			return err_set(err, ERR_SCHED_REJECTED,
+			return err_set(err, ERR_SCHEDULER_REJECTED,
 				       "environment variable '%s' is not a "
 				       "string", key);
 	}
@@ -1439,11 +1439,11 @@ static int submit_spec(json_t **out, const struct sched_submit *req,
 		return err_set(err, ERR_INTERNAL,
 			       "a job needs a workdir and a script");
 	if (stat(req->workdir, &sb) < 0 || !S_ISDIR(sb.st_mode))
-		return err_set(err, ERR_PRECONDITION,
+		return err_set(err, ERR_PRECONDITION_FAILED,
 			       "job directory '%s' does not exist",
 			       req->workdir);
 	if (stat(req->script_path, &sb) < 0 || !S_ISREG(sb.st_mode))
-		return err_set(err, ERR_PRECONDITION,
+		return err_set(err, ERR_PRECONDITION_FAILED,
 			       "job script '%s' does not exist",
 			       req->script_path);
 	if (submit_time_limit(req, &limit, err) < 0 ||

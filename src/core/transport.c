@@ -298,14 +298,14 @@ static int exec_check_report(int report_fd, pid_t pid, const char *argv0,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (msg[0] == EXEC_STAGE_CWD)
-		return err_set(err, msg[1] == ENOENT ? ERR_NOT_FOUND : ERR_IO,
+		return err_set(err, msg[1] == ENOENT ? ERR_NOT_FOUND : ERR_IO_FAILED,
 			       "cannot enter directory '%s': %s", cwd,
 			       strerror(msg[1]));
 	if (msg[0] == EXEC_STAGE_EXEC)
-		return err_set(err, msg[1] == ENOENT ? ERR_NOT_FOUND : ERR_IO,
+		return err_set(err, msg[1] == ENOENT ? ERR_NOT_FOUND : ERR_IO_FAILED,
 			       "cannot run '%s': %s", argv0,
 			       strerror(msg[1]));
-	return err_set(err, ERR_IO, "cannot set up '%s': %s", argv0,
+	return err_set(err, ERR_IO_FAILED, "cannot set up '%s': %s", argv0,
 		       strerror(msg[1]));
 }
 
@@ -471,7 +471,7 @@ static int local_exec(struct transport *t, struct exec_result *res,
 	r = exec_pump(res, pid, &in_pipe[1], &out_pipe[0], &err_pipe[0],
 		      stdin_data, stdin_len, timeout_s);
 	if (r < 0) {
-		err_set(err, ERR_IO, "cannot wait for '%s': %s", argv[0],
+		err_set(err, ERR_IO_FAILED, "cannot wait for '%s': %s", argv[0],
 			strerror(errno));
 		kill(-pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -487,7 +487,7 @@ static int local_exec(struct transport *t, struct exec_result *res,
 	goto out;
 
 io_error:
-	err_set(err, ERR_IO, "cannot start '%s': %s", argv[0],
+	err_set(err, ERR_IO_FAILED, "cannot start '%s': %s", argv[0],
 		strerror(errno));
 out:
 	close_fd(&in_pipe[0]);
@@ -521,10 +521,10 @@ static int mkdir_one(const char *path, int mode, const char *report,
 	if (errno == EEXIST && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
 		return 0;
 	if (errno == EEXIST)
-		return err_set(err, ERR_IO,
+		return err_set(err, ERR_IO_FAILED,
 			       "cannot create directory '%s': '%s' is not a "
 			       "directory", report, path);
-	return err_set(err, ERR_IO, "cannot create directory '%s': %s",
+	return err_set(err, ERR_IO_FAILED, "cannot create directory '%s': %s",
 		       report, strerror(errno));
 }
 
@@ -607,7 +607,7 @@ static int local_write_file(struct transport *t, const char *path,
 
 	base = base ? base + 1 : path;
 	if (!*base) {
-		err_set(err, ERR_IO, "cannot write '%s': not a file name",
+		err_set(err, ERR_IO_FAILED, "cannot write '%s': not a file name",
 			path);
 		goto out;
 	}
@@ -635,7 +635,7 @@ static int local_write_file(struct transport *t, const char *path,
 	goto out;
 
 io_error:
-	err_set(err, ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+	err_set(err, ERR_IO_FAILED, "cannot write '%s': %s", path, strerror(errno));
 out:
 	if (fd >= 0)
 		close(fd);
@@ -657,13 +657,13 @@ static int open_for_read(const char *path, struct stat *sb, struct err *err)
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
 		return err_set(err, ERR_NOT_FOUND, "no such file '%s'", path);
 	if (fd < 0)
-		return err_set(err, ERR_IO, "cannot read '%s': %s", path,
+		return err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", path,
 			       strerror(errno));
 	if (fstat(fd, sb) < 0 || S_ISDIR(sb->st_mode)) {
 		int e = S_ISDIR(sb->st_mode) ? EISDIR : errno;
 
 		close(fd);
-		return err_set(err, ERR_IO, "cannot read '%s': %s", path,
+		return err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", path,
 			       strerror(e));
 	}
 	return fd;
@@ -717,17 +717,17 @@ static int local_read_file(struct transport *t, struct buf *out,
 	if (fd < 0)
 		return -1;
 	if (sb.st_size > 0 && (uint64_t)sb.st_size > max) {
-		err_set(err, ERR_TRANSFER, "'%s' is larger than %zu bytes",
+		err_set(err, ERR_TRANSFER_FAILED, "'%s' is larger than %zu bytes",
 			path, max);
 		goto out;
 	}
 	if (read_up_to(fd, out, 0, max, &more) < 0) {
-		err_set(err, ERR_IO, "cannot read '%s': %s", path,
+		err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", path,
 			strerror(errno));
 		goto out;
 	}
 	if (more) {
-		err_set(err, ERR_TRANSFER, "'%s' is larger than %zu bytes",
+		err_set(err, ERR_TRANSFER_FAILED, "'%s' is larger than %zu bytes",
 			path, max);
 		goto out;
 	}
@@ -753,7 +753,7 @@ static int local_read_range(struct transport *t, struct buf *out,
 		*size_out = (int64_t)sb.st_size;
 	if (offset < (int64_t)sb.st_size &&
 	    read_up_to(fd, out, offset, max, &more) < 0) {
-		err_set(err, ERR_IO, "cannot read '%s': %s", path,
+		err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", path,
 			strerror(errno));
 		goto out;
 	}
@@ -774,7 +774,7 @@ static int local_stat(struct transport *t, int *exists_out,
 	(void)t;
 	if (stat(path, &sb) < 0) {
 		if (errno != ENOENT && errno != ENOTDIR)
-			return err_set(err, ERR_IO, "cannot stat '%s': %s",
+			return err_set(err, ERR_IO_FAILED, "cannot stat '%s': %s",
 				       path, strerror(errno));
 		exists = 0;
 	}
@@ -792,7 +792,7 @@ static int local_remove(struct transport *t, const char *path,
 {
 	(void)t;
 	if (unlink(path) < 0 && errno != ENOENT)
-		return err_set(err, ERR_IO, "cannot remove '%s': %s", path,
+		return err_set(err, ERR_IO_FAILED, "cannot remove '%s': %s", path,
 			       strerror(errno));
 	return 0;
 }
@@ -826,7 +826,7 @@ static int list_add(struct list_walk *w, const char *name,
 	struct buf p = BUF_INIT;
 
 	if (w->n >= w->max_entries)
-		return err_set(err, ERR_TRANSFER,
+		return err_set(err, ERR_TRANSFER_FAILED,
 			       "more than %zu files under '%s'",
 			       w->max_entries, w->top);
 	if (w->n == w->alloc) {
@@ -857,7 +857,7 @@ static int list_dir(struct list_walk *w, int dfd, int depth, struct err *err)
 
 	if (!d) {
 		close(dfd);
-		return err_set(err, ERR_IO, "cannot list '%s': %s", w->top,
+		return err_set(err, ERR_IO_FAILED, "cannot list '%s': %s", w->top,
 			       strerror(errno));
 	}
 	for (;;) {
@@ -879,7 +879,7 @@ static int list_dir(struct list_walk *w, int dfd, int depth, struct err *err)
 					 O_CLOEXEC);
 
 			if (sub < 0) {
-				err_set(err, ERR_IO,
+				err_set(err, ERR_IO_FAILED,
 					"cannot list '%s/%s%s': %s", w->top,
 					buf_str(&w->rel), de->d_name,
 					strerror(errno));
@@ -887,7 +887,7 @@ static int list_dir(struct list_walk *w, int dfd, int depth, struct err *err)
 			}
 			if (buf_addf(&w->rel, "%s/", de->d_name) < 0) {
 				close(sub);
-				err_set(err, ERR_TRANSFER,
+				err_set(err, ERR_TRANSFER_FAILED,
 					"path too long under '%s'", w->top);
 				goto out;
 			}
@@ -898,7 +898,7 @@ static int list_dir(struct list_walk *w, int dfd, int depth, struct err *err)
 		}
 	}
 	if (errno) {
-		err_set(err, ERR_IO, "cannot list '%s': %s", w->top,
+		err_set(err, ERR_IO_FAILED, "cannot list '%s': %s", w->top,
 			strerror(errno));
 		goto out;
 	}
@@ -938,7 +938,7 @@ static int local_list(struct transport *t, json_t **out, const char *dir,
 			err_set(err, ERR_NOT_FOUND, "no such directory '%s'",
 				dir);
 		else
-			err_set(err, ERR_IO, "cannot list '%s': %s", dir,
+			err_set(err, ERR_IO_FAILED, "cannot list '%s': %s", dir,
 				strerror(errno));
 		goto out;
 	}
@@ -999,7 +999,7 @@ int transport_open(struct transport **out, const json_t *cluster,
 		return err_set(err, ERR_CONFIG_INVALID,
 			       "unknown transport '%s'", kind);
 	if (!ssh_open)
-		return err_set(err, ERR_PRECONDITION,
+		return err_set(err, ERR_PRECONDITION_FAILED,
 			       "ssh transport is not available in this build");
 	return ssh_open(out, cluster, err);
 }

@@ -11,7 +11,7 @@
  * Commands are always an argv array, never a shell string: user text
  * can never run as code.  Output is bounded by the caller's limit.
  * Errors: a missing file is ERR_NOT_FOUND, another local I/O failure
- * ERR_IO; messages name the path.
+ * ERR_IO_FAILED; messages name the path.
  *
  * Paths are absolute, or relative to the process's working directory
  * (local) or the remote home directory (ssh).
@@ -93,7 +93,7 @@ struct transport_ops {
  * "local" (the default) or "ssh"; "host", "port", "user", "key" and
  * "known_hosts" are for ssh.  "ssh" works only once an implementation
  * has been registered with transport_register_ssh(); otherwise it is
- * ERR_PRECONDITION.  '*out' is new (free it with transport_close()), or
+ * ERR_PRECONDITION_FAILED.  '*out' is new (free it with transport_close()), or
  * NULL on failure.
  */
 int transport_open(struct transport **out, const json_t *cluster,
@@ -170,7 +170,7 @@ int transport_write_file(struct transport *t, const char *path,
  * Read the whole file 'path' into 'out' (initialised by the caller;
  * whatever it held is dropped, and it is set up with the limit 'max').
  * A missing file is ERR_NOT_FOUND; one longer than 'max' bytes is
- * ERR_TRANSFER.  On failure 'out' is empty.
+ * ERR_TRANSFER_FAILED.  On failure 'out' is empty.
  */
 int transport_read_file(struct transport *t, struct buf *out,
 			const char *path, size_t max, struct err *err);
@@ -204,7 +204,7 @@ int transport_stat(struct transport *t, int *exists_out, int64_t *size_out,
  * -maxdepth does: 1 lists the files directly in 'dir', 2 those of its
  * subdirectories too, and so on (0 lists nothing).  Symbolic links
  * inside 'dir' are skipped, never followed.  More than 'max_entries'
- * files is ERR_TRANSFER; a missing 'dir' is ERR_NOT_FOUND.  On failure
+ * files is ERR_TRANSFER_FAILED; a missing 'dir' is ERR_NOT_FOUND.  On failure
  * '*out' is NULL.
  */
 int transport_list(struct transport *t, json_t **out, const char *dir,

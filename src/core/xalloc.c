@@ -6,22 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "envelope.h"
 #include "xalloc.h"
 #include "banned.h"
 
 static int (*fail_hook)(void);
 
+/* Until envelope_install_oom() runs: the same fatal envelope. */
 static void default_oom(void)
 {
-	static const char msg[] =
-		"{\"ok\":false,\"primitive\":null,\"error_code\":\"internal\","
-		"\"message\":\"out of memory\",\"retry_safe\":false,"
-		"\"remediation\":\"a bug in hpcloop: report it with the "
-		"message\","
-		"\"details\":{}}\n";
-	ssize_t r = write(1, msg, sizeof(msg) - 1);
-	(void)r;
-	_exit(3);
+	envelope_fatal(ERR_INTERNAL, "out of memory");
 }
 
 static void (*oom_handler)(void) = default_oom;

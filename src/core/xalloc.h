@@ -25,7 +25,7 @@ void xalloc_set_fail_hook(int (*hook)(void));
 
 /*
  * Install 'handler', called (once) when an allocation fails; it must not
- * return.  The default handler writes a minimal envelope and _exit(3)s.
+ * return.  The default handler takes envelope_fatal().
  */
 void xalloc_set_oom_handler(void (*handler)(void));
 

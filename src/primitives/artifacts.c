@@ -224,7 +224,7 @@ out:
 }
 
 static const enum err_code artifacts_errors[] = {
-	ERR_NOT_FOUND, ERR_TRANSFER, ERR_SSH_UNREACHABLE, ERR_IO, ERR_NONE
+	ERR_NOT_FOUND, ERR_TRANSFER_FAILED, ERR_SSH_UNREACHABLE, ERR_IO_FAILED, ERR_NONE
 };
 
 const struct primitive prim_artifacts = {

@@ -68,8 +68,8 @@ out:
 }
 
 static const enum err_code cancel_errors[] = {
-	ERR_NOT_FOUND,	    ERR_CONFLICT,	   ERR_SCHED_UNAVAILABLE,
-	ERR_SSH_UNREACHABLE, ERR_REMOTE,	   ERR_NONE
+	ERR_NOT_FOUND,	    ERR_CONFLICT,	   ERR_SCHEDULER_UNAVAILABLE,
+	ERR_SSH_UNREACHABLE, ERR_REMOTE_COMMAND_FAILED,	   ERR_NONE
 };
 
 const struct primitive prim_cancel = {

@@ -23,16 +23,16 @@ static int help_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		buf_adds(&b, "hpcloop PRIMITIVE [--spec FILE|-|JSON] "
 			     "[--config FILE] [--journal FILE] [--pretty]\n\n"
 			     "Primitives:\n");
-		for (i = 0; i < primitives_count; i++)
-			buf_addf(&b, "  %-18s %s\n", primitives[i]->name,
-				 primitives[i]->summary);
+		for (i = 0; i < ctx->registry->count; i++)
+			buf_addf(&b, "  %-18s %s\n", ctx->registry->entries[i]->name,
+				 ctx->registry->entries[i]->summary);
 		buf_adds(&b, "\n`hpcloop help NAME` shows one.\n");
 		text = buf_detach(&b, NULL);
 		*data = json_pack("{s:n, s:s}", "name", "text", text);
 		free(text);
 		return 0;
 	}
-	p = primitive_find(name);
+	p = registry_find(ctx->registry, name);
 	if (!p)
 		return err_set(err, ERR_NOT_FOUND, "no primitive '%s'", name);
 	text = docs_primitive_markdown(p);

@@ -30,12 +30,12 @@ static int write_new_file(int *created, const char *path, const char *text,
 	if (fd < 0 && errno == EEXIST)
 		return 0;
 	if (fd < 0)
-		return err_set(err, ERR_IO, "cannot create '%s': %s", path,
+		return err_set(err, ERR_IO_FAILED, "cannot create '%s': %s", path,
 			       strerror(errno));
 	n = write(fd, text, len);
 	if (n < 0 || (size_t)n != len || close(fd) < 0) {
 		unlink(path);
-		return err_set(err, ERR_IO, "cannot write '%s'", path);
+		return err_set(err, ERR_IO_FAILED, "cannot write '%s'", path);
 	}
 	*created = 1;
 	return 0;
@@ -85,7 +85,7 @@ out:
 	return r;
 }
 
-static const enum err_code init_errors[] = { ERR_CONFIG_INVALID, ERR_IO,
+static const enum err_code init_errors[] = { ERR_CONFIG_INVALID, ERR_IO_FAILED,
 					     ERR_NONE };
 
 const struct primitive prim_init = {

@@ -11,13 +11,12 @@ static int list_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	json_t *arr = json_array();
 	int i;
 
-	(void)ctx;
 	(void)spec;
 	(void)err;
-	for (i = 0; i < primitives_count; i++)
-		json_array_append_new(arr, docs_catalog_entry(primitives[i]));
+	for (i = 0; i < ctx->registry->count; i++)
+		json_array_append_new(arr, docs_catalog_entry(ctx->registry->entries[i]));
 	*data = json_pack("{s:o, s:i}", "primitives", arr, "count",
-			  primitives_count);
+			  ctx->registry->count);
 	return 0;
 }
 

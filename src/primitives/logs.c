@@ -133,7 +133,7 @@ out:
 	return r;
 }
 
-static const enum err_code logs_errors[] = { ERR_NOT_FOUND, ERR_TRANSFER,
+static const enum err_code logs_errors[] = { ERR_NOT_FOUND, ERR_TRANSFER_FAILED,
 					     ERR_SSH_UNREACHABLE, ERR_NONE };
 
 const struct primitive prim_logs = {

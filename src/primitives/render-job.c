@@ -100,7 +100,7 @@ out:
 	return r;
 }
 
-static const enum err_code render_job_errors[] = { ERR_NOT_FOUND, ERR_IO,
+static const enum err_code render_job_errors[] = { ERR_NOT_FOUND, ERR_IO_FAILED,
 						   ERR_NONE };
 
 const struct primitive prim_render_job = {

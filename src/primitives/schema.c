@@ -29,7 +29,7 @@ static int schema_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		return *data ? 0 : err_set(err, ERR_INTERNAL,
 					   "embedded config schema is bad");
 	}
-	if (!primitive_find(name))
+	if (!registry_find(ctx->registry, name))
 		return err_set(err, ERR_NOT_FOUND, "no primitive '%s'", name);
 	in = spec_schema(name, "input");
 	out = spec_schema(name, "output");

@@ -35,7 +35,7 @@ static int validate_run(struct ctx *ctx, const json_t *spec, json_t **data,
 				       "config schema is not embedded");
 		schema = loaded;
 	} else if (prim) {
-		if (!primitive_find(prim))
+		if (!registry_find(ctx->registry, prim))
 			return err_set(err, ERR_NOT_FOUND,
 				       "no primitive '%s'", prim);
 		loaded = spec_schema(prim, which);

@@ -30,25 +30,28 @@ static const struct expect expected[] = {
 	{ ERR_CONFIG_INVALID, "config_invalid", 1, 0 },
 	{ ERR_NOT_FOUND, "not_found", 1, 0 },
 	{ ERR_CONFLICT, "conflict", 1, 0 },
-	{ ERR_PRECONDITION, "precondition_failed", 1, 0 },
+	{ ERR_PRECONDITION_FAILED, "precondition_failed", 1, 0 },
 	{ ERR_SSH_UNREACHABLE, "ssh_unreachable", 2, 1 },
-	{ ERR_HOST_KEY, "host_key_mismatch", 2, 0 },
-	{ ERR_AUTH, "auth_failed", 2, 0 },
-	{ ERR_SCHED_UNAVAILABLE, "scheduler_unavailable", 2, 1 },
-	{ ERR_SCHED_REJECTED, "scheduler_rejected", 2, 0 },
-	{ ERR_SCHED_THROTTLED, "scheduler_throttled", 2, 1 },
-	{ ERR_REMOTE, "remote_command_failed", 2, 0 },
-	{ ERR_TRANSFER, "transfer_failed", 2, 1 },
+	{ ERR_HOST_KEY_MISMATCH, "host_key_mismatch", 2, 0 },
+	{ ERR_AUTH_FAILED, "auth_failed", 2, 0 },
+	{ ERR_SCHEDULER_UNAVAILABLE, "scheduler_unavailable", 2, 1 },
+	{ ERR_SCHEDULER_REJECTED, "scheduler_rejected", 2, 0 },
+	{ ERR_SCHEDULER_THROTTLED, "scheduler_throttled", 2, 1 },
+	{ ERR_REMOTE_COMMAND_FAILED, "remote_command_failed", 2, 0 },
+	{ ERR_TRANSFER_FAILED, "transfer_failed", 2, 1 },
 	{ ERR_OUTPUTS_MISSING, "outputs_missing", 2, 1 },
-	{ ERR_HTTP, "http_failed", 2, 1 },
+	{ ERR_HTTP_FAILED, "http_failed", 2, 1 },
 	{ ERR_TIMEOUT, "timeout", 2, 1 },
-	{ ERR_AGENT, "agent_failed", 2, 0 },
+	{ ERR_AGENT_FAILED, "agent_failed", 2, 0 },
 	{ ERR_JOURNAL_CORRUPT, "journal_corrupt", 3, 0 },
 	{ ERR_INTERNAL, "internal", 3, 0 },
 	{ ERR_USAGE, "usage", 1, 0 },
 	{ ERR_UNKNOWN_PRIMITIVE, "unknown_primitive", 1, 0 },
 	{ ERR_JOURNAL_BUSY, "journal_busy", 3, 1 },
-	{ ERR_IO, "io_failed", 3, 1 },
+	{ ERR_IO_FAILED, "io_failed", 3, 1 },
+	{ ERR_IN_PROGRESS, "in_progress", 1, 1 },
+	{ ERR_INTERRUPTED, "interrupted", 3, 1 },
+	{ ERR_FILE_REFUSED, "file_refused", 2, 0 },
 };
 
 #define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))
@@ -294,6 +297,33 @@ static void test_err_detail_null_value(void **state)
 }
 
 /* err_release and err_clear leave an empty, reusable err. */
+/* A case's own remediation is kept until the next err_set. */
+static void test_err_remedy_case(void **state)
+{
+	struct err e = ERR_INIT;
+
+	(void)state;
+	err_set(&e, ERR_NOT_FOUND, "no study 'x'");
+	assert_string_equal(e.remedy, "");
+	assert_int_equal(err_remedy(&e, "run `hpcloop %s`", "study-list"), -1);
+	assert_string_equal(e.remedy, "run `hpcloop study-list`");
+	err_set(&e, ERR_CONFLICT, "other");
+	assert_string_equal(e.remedy, "");
+	assert_int_equal(err_remedy(NULL, "x"), -1);
+	err_release(&e);
+}
+
+/* Only the dispatcher's codes are in scope for every primitive. */
+static void test_err_scopes(void **state)
+{
+	(void)state;
+	assert_int_equal(err_scope(ERR_SPEC_INVALID), ERR_SCOPE_ANY);
+	assert_int_equal(err_scope(ERR_INTERNAL), ERR_SCOPE_ANY);
+	assert_int_equal(err_scope(ERR_JOURNAL_BUSY), ERR_SCOPE_JOURNAL);
+	assert_int_equal(err_scope(ERR_CONFIG_INVALID), ERR_SCOPE_CONFIG);
+	assert_int_equal(err_scope(ERR_NOT_FOUND), ERR_SCOPE_OWN);
+}
+
 static void test_err_release_resets(void **state)
 {
 	struct err e;
@@ -303,13 +333,13 @@ static void test_err_release_resets(void **state)
 	assert_int_equal(e.code, ERR_NONE);
 	assert_string_equal(e.message, "");
 	assert_null(e.details);
-	err_set(&e, ERR_AUTH, "denied");
+	err_set(&e, ERR_AUTH_FAILED, "denied");
 	err_detail(&e, "user", json_string("me"));
 	err_release(&e);
 	assert_int_equal(e.code, ERR_NONE);
 	assert_string_equal(e.message, "");
 	assert_null(e.details);
-	err_set(&e, ERR_AUTH, "denied again");
+	err_set(&e, ERR_AUTH_FAILED, "denied again");
 	err_detail(&e, "user", json_string("me"));
 	err_clear(&e);
 	assert_int_equal(e.code, ERR_NONE);
@@ -337,6 +367,8 @@ int main(void)
 		cmocka_unit_test(test_err_detail_null_err),
 		cmocka_unit_test(test_err_detail_null_value),
 		cmocka_unit_test(test_err_release_resets),
+		cmocka_unit_test(test_err_remedy_case),
+		cmocka_unit_test(test_err_scopes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -226,7 +226,7 @@ static void test_journal_newer_version_refused(void **state)
 	j = (struct journal *)&err;	/* must be reset to NULL */
 	assert_int_equal(journal_open(&j, path, &err), -1);
 	assert_null(j);
-	assert_int_equal(err.code, ERR_PRECONDITION);
+	assert_int_equal(err.code, ERR_PRECONDITION_FAILED);
 	assert_non_null(strstr(err.message, "99"));
 	err_release(&err);
 }
@@ -260,7 +260,7 @@ static void test_journal_open_bad_parent(void **state)
 	tmp_path(path, sizeof(path), "plainfile/journal.db");
 	assert_int_equal(journal_open(&j, path, &err), -1);
 	assert_null(j);
-	assert_int_equal(err.code, ERR_IO);
+	assert_int_equal(err.code, ERR_IO_FAILED);
 	err_release(&err);
 }
 

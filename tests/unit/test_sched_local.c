@@ -411,7 +411,7 @@ static void test_sched_local_time_option(void **state)
 	req.job_options = bad;
 	assert_int_equal(sched_submit(w.s, &id, &req, &err), -1);
 	assert_null(id);
-	assert_int_equal(err.code, ERR_SCHED_REJECTED);
+	assert_int_equal(err.code, ERR_SCHEDULER_REJECTED);
 
 	/* "M:S" as Slurm reads it: one second. */
 	req.job_options = good;
@@ -423,7 +423,7 @@ static void test_sched_local_time_option(void **state)
 	free(id);
 	id = NULL;
 	assert_int_equal(sched_submit(w.s, &id, &req, &err), -1);
-	assert_int_equal(err.code, ERR_PRECONDITION);
+	assert_int_equal(err.code, ERR_PRECONDITION_FAILED);
 	err_release(&err);
 	json_decref(bad);
 	json_decref(good);

@@ -365,7 +365,7 @@ static void test_transport_write_file_atomic_mode(void **state)
 	tmp_path(path, sizeof(path), "w/deep/er/secret.txt/below");
 	assert_int_equal(transport_write_file(t, path, "x", 1, 0600, &err),
 			 -1);
-	assert_int_equal(err.code, ERR_IO);
+	assert_int_equal(err.code, ERR_IO_FAILED);
 	buf_release(&b);
 	err_release(&err);
 	transport_close(t);
@@ -401,7 +401,7 @@ static void test_transport_read_file_limits(void **state)
 	assert_int_equal(transport_read_file(t, &b, path, 10, &err), 0);
 	assert_string_equal(buf_str(&b), "0123456789");
 	assert_int_equal(transport_read_file(t, &b, path, 9, &err), -1);
-	assert_int_equal(err.code, ERR_TRANSFER);
+	assert_int_equal(err.code, ERR_TRANSFER_FAILED);
 	assert_non_null(strstr(err.message, path));
 	assert_int_equal(b.len, 0);
 
@@ -411,7 +411,7 @@ static void test_transport_read_file_limits(void **state)
 	assert_non_null(strstr(err.message, path));
 
 	assert_int_equal(transport_read_file(t, &b, tmpdir, 10, &err), -1);
-	assert_int_equal(err.code, ERR_IO);
+	assert_int_equal(err.code, ERR_IO_FAILED);
 	buf_release(&b);
 	err_release(&err);
 	transport_close(t);
@@ -480,7 +480,7 @@ static void test_transport_stat_and_remove(void **state)
 	assert_int_equal(there, 0);
 	assert_int_equal(size, 0);
 	assert_int_equal(transport_remove(t, tmpdir, &err), -1);
-	assert_int_equal(err.code, ERR_IO);
+	assert_int_equal(err.code, ERR_IO_FAILED);
 	err_release(&err);
 	transport_close(t);
 }
@@ -554,7 +554,7 @@ static void test_transport_list_depth_and_symlinks(void **state)
 
 	assert_int_equal(transport_list(t, &arr, top, 10, 3, &err), -1);
 	assert_null(arr);
-	assert_int_equal(err.code, ERR_TRANSFER);
+	assert_int_equal(err.code, ERR_TRANSFER_FAILED);
 
 	tmp_path(path, sizeof(path), "no-tree");
 	assert_int_equal(transport_list(t, &arr, path, 3, 100, &err), -1);
@@ -596,7 +596,7 @@ static void test_transport_open_kinds(void **state)
 
 	assert_int_equal(transport_open(&t, ssh, &err), -1);
 	assert_null(t);
-	assert_int_equal(err.code, ERR_PRECONDITION);
+	assert_int_equal(err.code, ERR_PRECONDITION_FAILED);
 	assert_string_equal(err.message,
 			    "ssh transport is not available in this build");
 
