@@ -2,7 +2,9 @@
 # `make check-asan` runs them again under ASan+UBSan; `make docs`
 # regenerates the committed docs; `make demo` runs the demo loop.
 
-PKGS := sqlite3 libssh2 libcurl jansson yaml-0.1 libpcre2-8 libcrypto
+# Only the libraries the code calls are linked: libssh2, libcurl and
+# libmicrohttpd come back with the modules that use them.
+PKGS := sqlite3 jansson yaml-0.1 libpcre2-8 libcrypto
 CC ?= gcc
 PREFIX ?= /usr/local
 O ?= build
@@ -14,7 +16,7 @@ O ?= build
 # everything dynamically.
 STATIC ?= 1
 STATIC_PKGS := sqlite3 jansson yaml-0.1 libpcre2-8
-DYNAMIC_PKGS := libssh2 libcurl libcrypto
+DYNAMIC_PKGS := libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 ifeq ($(STATIC),1)
 PKG_LIBS := -Wl,-Bstatic $(shell pkg-config --libs $(STATIC_PKGS)) \
@@ -22,16 +24,14 @@ PKG_LIBS := -Wl,-Bstatic $(shell pkg-config --libs $(STATIC_PKGS)) \
 else
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 endif
-MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
-MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
-	-iquote src -iquote src/core -iquote $(O) $(PKG_CFLAGS) $(MHD_CFLAGS)
+	-iquote src -iquote src/core -iquote $(O) $(PKG_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS := $(PKG_LIBS) $(MHD_LIBS) -lcrypt -lm
+LIBS := $(PKG_LIBS) -lm
 
 CORE_SRC := $(sort $(wildcard src/core/*.c))
 PRIM_SRC := $(sort $(wildcard src/primitives/*.c))

@@ -102,3 +102,29 @@ void crypto_json_hash(char hex[SHA256_HEX_LEN + 1], const json_t *v)
 	crypto_sha256_hex(hex, s, strlen(s));
 	free(s);
 }
+
+char *crypto_base64(const void *data, size_t len)
+{
+	size_t n = 4 * ((len + 2) / 3) + 1, done = 0, chunk;
+	char *out = xmalloc(n);
+	int w;
+
+	/* EVP_EncodeBlock takes an int: encode in whole 3-byte groups. */
+	out[0] = '\0';
+	while (done < len) {
+		chunk = len - done;
+		if (chunk > (size_t)3 * (1 << 28))
+			chunk = (size_t)3 * (1 << 28);
+		w = EVP_EncodeBlock((unsigned char *)out + done / 3 * 4,
+				    (const unsigned char *)data + done,
+				    (int)chunk);
+		(void)w;
+		done += chunk;
+	}
+	return out;
+}
+
+const char *crypto_library_version(void)
+{
+	return OpenSSL_version(OPENSSL_VERSION);
+}

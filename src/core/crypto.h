@@ -1,7 +1,7 @@
 /*
- * crypto.h: hashes, HMAC, random tokens and constant-time comparison,
- * all from OpenSSL's libcrypto, and the canonical JSON form that
- * idempotency keys are computed from.
+ * crypto.h: hashes, HMAC, base64, random tokens and constant-time
+ * comparison, and the canonical JSON form that idempotency keys are
+ * computed from.  The only module that uses OpenSSL's libcrypto.
  */
 #ifndef HPCLOOP_CRYPTO_H
 #define HPCLOOP_CRYPTO_H
@@ -37,5 +37,11 @@ char *crypto_canonical_json(const json_t *v);
 
 /* SHA-256 hex of crypto_canonical_json('v'). */
 void crypto_json_hash(char hex[SHA256_HEX_LEN + 1], const json_t *v);
+
+/* Standard base64 (with padding) of 'len' bytes of 'data': a new string. */
+char *crypto_base64(const void *data, size_t len);
+
+/* The OpenSSL version string; static storage. */
+const char *crypto_library_version(void);
 
 #endif

@@ -4,29 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "buf.h"
 #include "config.h"
+#include "crypto.h"
 #include "embedded.h"
 #include "jobgen.h"
 #include "template.h"
 #include "xalloc.h"
 #include "banned.h"
 
-char *jobgen_base64(const void *data, size_t len)
-{
-	size_t n = 4 * ((len + 2) / 3) + 1;
-	char *out = xmalloc(n);
-
-	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	return out;
-}
-
 /* Set key 'k' of 'vars' to the base64 of the string 's'. */
 static void set_b64(json_t *vars, const char *k, const char *s)
 {
-	char *b = jobgen_base64(s, strlen(s));
+	char *b = crypto_base64(s, strlen(s));
 
 	json_object_set_new(vars, k, json_string(b));
 	free(b);
@@ -111,7 +101,7 @@ static int build_prompts(struct jobgen *g, json_t *script_vars,
 		if (render_prompt(&text, single[i], pvars, err) < 0)
 			goto out;
 		snprintf(key, sizeof(key), "%s_b64", single[i]);
-		b64 = jobgen_base64(text, strlen(text));
+		b64 = crypto_base64(text, strlen(text));
 		json_object_set_new(prompts, key, json_string(b64));
 		free(b64);
 		snprintf(key, sizeof(key), ".hpcloop/prompt-%s.md", single[i]);
@@ -126,7 +116,7 @@ static int build_prompts(struct jobgen *g, json_t *script_vars,
 
 			if (render_prompt(&text, name, pvars, err) < 0)
 				goto out;
-			b64 = jobgen_base64(text, strlen(text));
+			b64 = crypto_base64(text, strlen(text));
 			json_array_append_new(i ? fx : rt,
 					      json_pack("{s:i, s:s}", "round",
 							round, "b64", b64));
@@ -200,7 +190,7 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 	set_b64(vars, "orchestrator_url_b64", url ? url : "");
 	argv_b64 = json_array();
 	for (i = 0; i < json_array_size(g->agent_argv); i++) {
-		char *b = jobgen_base64(
+		char *b = crypto_base64(
 			json_string_value(json_array_get(g->agent_argv, i)),
 			strlen(json_string_value(
 				json_array_get(g->agent_argv, i))));
@@ -211,7 +201,7 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 	json_object_set(vars, "agent_argv", argv_b64);
 	env = json_array();
 	json_object_foreach(g->env, k, v) {
-		char *b = jobgen_base64(json_string_value(v),
+		char *b = crypto_base64(json_string_value(v),
 					strlen(json_string_value(v)));
 
 		json_array_append_new(env, json_pack("{s:s, s:s}", "name", k,

@@ -50,7 +50,4 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 		 const struct jobgen_request *req, struct err *err);
 void jobgen_release(struct jobgen *g);
 
-/* Base64 of 'len' bytes of 'data' as a new string. */
-char *jobgen_base64(const void *data, size_t len);
-
 #endif

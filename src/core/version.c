@@ -1,8 +1,7 @@
 /*
  * version.c: versions of the libraries hpcloop runs with.
  */
-#include <openssl/crypto.h>
-
+#include "crypto.h"
 #include "journal.h"
 #include "version.h"
 #include "banned.h"
@@ -11,5 +10,5 @@ json_t *version_libraries(void)
 {
 	return json_pack("{s:s, s:s, s:s}", "jansson", jansson_version_str(),
 			 "sqlite", journal_library_version(), "openssl",
-			 OpenSSL_version(OPENSSL_VERSION));
+			 crypto_library_version());
 }
