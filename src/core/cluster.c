@@ -4,11 +4,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cluster.h"
 #include "config.h"
-#include "journal.h"
 #include "sched.h"
 #include "transport.h"
 #include "xalloc.h"
@@ -51,59 +49,4 @@ void cluster_release(struct cluster *c)
 	transport_close(c->t);
 	free(c->name);
 	memset(c, 0, sizeof(*c));
-}
-
-int cluster_query_interval(const struct cluster *c)
-{
-	const json_t *v = json_object_get(c->conf, "query_interval_s");
-	const char *s = json_string_value(json_object_get(c->conf,
-							   "scheduler"));
-
-	if (json_is_integer(v))
-		return (int)json_integer_value(v);
-	if (!s || !strcmp(s, "local"))
-		return 0;
-	return 30;
-}
-
-int cluster_take_query(struct journal *j, const struct cluster *c,
-		       int *allowed_out, double *wait_out, struct err *err)
-{
-	struct timespec ts;
-	double now, last, interval = cluster_query_interval(c);
-	json_t *row = NULL, *params = NULL;
-	int r = -1;
-
-	*allowed_out = 0;
-	*wait_out = 0;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
-	params = json_pack("[s]", c->name);
-	if (journal_row(j, &row,
-			"SELECT last_query_at FROM query_budget "
-			"WHERE cluster = ?",
-			params, err) < 0)
-		goto out;
-	last = row ? json_number_value(json_object_get(row, "last_query_at"))
-		   : 0;
-	if (row && now - last < interval) {
-		*wait_out = interval - (now - last);
-		r = 0;
-		goto out;
-	}
-	json_decref(params);
-	params = json_pack("[s,f]", c->name, now);
-	if (journal_exec(j, NULL,
-			 "INSERT INTO query_budget (cluster, last_query_at, "
-			 "queries) VALUES (?, ?, 1) ON CONFLICT(cluster) DO "
-			 "UPDATE SET last_query_at = excluded.last_query_at, "
-			 "queries = queries + 1",
-			 params, err) < 0)
-		goto out;
-	*allowed_out = 1;
-	r = 0;
-out:
-	json_decref(row);
-	json_decref(params);
-	return r;
 }

@@ -1,7 +1,7 @@
 /*
  * cluster.h: opening a configured cluster: its transport and its
- * scheduler together, and the shared query budget that keeps hpcloop
- * from polling a scheduler faster than the cluster allows (DESIGN §5).
+ * scheduler together (DESIGN §5).  Asking the scheduler about jobs goes
+ * through observe.h, which keeps the shared query budget.
  */
 #ifndef HPCLOOP_CLUSTER_H
 #define HPCLOOP_CLUSTER_H
@@ -11,7 +11,6 @@
 #include "err.h"
 
 struct config;
-struct journal;
 struct sched;
 struct transport;
 
@@ -31,22 +30,5 @@ struct cluster {
 int cluster_open(struct cluster *c, const struct config *cfg,
 		 const char *name, struct err *err);
 void cluster_release(struct cluster *c);
-
-/*
- * The minimum seconds between two scheduler queries of cluster 'c':
- * its query_interval_s, else 0 for the local scheduler and 30 for a
- * shared one.
- */
-int cluster_query_interval(const struct cluster *c);
-
-/*
- * Take one query from the shared budget of cluster 'c' in 'j' (in a
- * transaction).  '*allowed_out' is 1 when the interval has passed since
- * the last query by any process on this journal (the query is then
- * recorded), 0 when the caller must use what the journal already knows;
- * '*wait_out' is the seconds left.
- */
-int cluster_take_query(struct journal *j, const struct cluster *c,
-		       int *allowed_out, double *wait_out, struct err *err);
 
 #endif

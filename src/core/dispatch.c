@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "crypto.h"
+#include "idem.h"
 #include "dispatch.h"
 #include "envelope.h"
 #include "journal.h"
@@ -47,24 +47,6 @@ void dispatch_paths(char **config_out, char **journal_out,
 	}
 }
 
-/*
- * The idempotency key of 'spec' for a keyed primitive: its
- * "idempotency_key", or the SHA-256 of the canonical spec.  'hash'
- * always receives the spec's hash.
- */
-static void idem_key(char key[SHA256_HEX_LEN + 1 + 256],
-		     char hash[SHA256_HEX_LEN + 1], const json_t *spec)
-{
-	const char *k = json_string_value(json_object_get(spec,
-							   "idempotency_key"));
-
-	crypto_json_hash(hash, spec);
-	if (k)
-		snprintf(key, SHA256_HEX_LEN + 1 + 256, "%s", k);
-	else
-		snprintf(key, SHA256_HEX_LEN + 1 + 256, "%s", hash);
-}
-
 /* Whether to check each result against its output schema. */
 static int check_output(void)
 {
@@ -73,43 +55,60 @@ static int check_output(void)
 	return v && *v && strcmp(v, "0");
 }
 
-/* Run the handler with the resources its flags ask for. */
+/*
+ * Whether a call of 'p' may create the journal: only one that changes
+ * state on purpose.  Reads (and read-safe calls such as status, which
+ * only record what they observed) answer not_found instead, so that
+ * running them in an empty directory leaves it empty.
+ */
+static unsigned journal_flags(const struct primitive *p)
+{
+	if ((p->flags & PRIM_MUTATES) && !(p->flags & PRIM_READ_SAFE))
+		return JOURNAL_CREATE;
+	return 0;
+}
+
+/*
+ * Run the handler with the resources its flags ask for (STYLE.md:
+ * config, journal, transaction, idempotency key, handler, output check,
+ * the key's record).  A keyed call in the dispatcher's transaction is
+ * looked up and stored here; a keyed call that owns its transactions
+ * gets its key in ctx->key and uses idem.h itself.
+ */
 static int run(struct ctx *ctx, const json_t *spec, json_t **data,
 	       struct err *err)
 {
 	const struct primitive *p = ctx->prim;
-	char key[SHA256_HEX_LEN + 1 + 256], hash[SHA256_HEX_LEN + 1];
-	int found;
+	int own_tx = (p->flags & PRIM_OWN_TX) != 0, found;
 
 	*data = NULL;
-	if ((p->flags & PRIM_KEYED) && (p->flags & PRIM_OWN_TX))
-		BUG("'%s': a keyed primitive runs in the dispatcher's "
-		    "transaction", p->name);
+	if ((p->flags & PRIM_KEYED) && !(p->flags & PRIM_NEEDS_JOURNAL))
+		BUG("keyed primitive '%s' without journal", p->name);
 	if (p->flags & PRIM_NEEDS_CONFIG) {
 		ctx->config = xcalloc(1, sizeof(*ctx->config));
 		if (config_load(ctx->config, ctx->config_path, err) < 0)
 			return -1;
 	}
 	if (p->flags & PRIM_NEEDS_JOURNAL) {
-		if (journal_open(&ctx->journal, ctx->journal_path, err) < 0)
+		if (journal_open(&ctx->journal, ctx->journal_path,
+				 journal_flags(p), err) < 0)
 			return -1;
-		if ((p->flags & PRIM_MUTATES) && !(p->flags & PRIM_OWN_TX) &&
+		if ((p->flags & PRIM_MUTATES) && !own_tx &&
 		    journal_begin(ctx->journal, err) < 0)
 			return -1;
 	}
 	if (p->flags & PRIM_KEYED) {
-		if (!ctx->journal || !(p->flags & PRIM_MUTATES))
-			BUG("keyed primitive '%s' without journal", p->name);
-		idem_key(key, hash, spec);
-		found = journal_idem_get(ctx->journal, data, p->name, key,
-					 hash, err);
-		if (found < 0)
-			return -1;
-		if (found) {
-			ctx->replayed = 1;
-			return 0;
+		idem_key_of(&ctx->key, spec);
+		if (!own_tx) {
+			found = idem_lookup(ctx->journal, data, p->name,
+					    &ctx->key, err);
+			if (found < 0)
+				return -1;
+			if (found) {
+				ctx->replayed = 1;
+				return 0;
+			}
 		}
-		ctx->idem_key = key;
 	}
 	if (p->handler(ctx, spec, data, err) < 0) {
 		json_decref(*data);
@@ -126,10 +125,9 @@ static int run(struct ctx *ctx, const json_t *spec, json_t **data,
 	if (check_output() &&
 	    spec_validate(p->name, "output", *data, ERR_INTERNAL, err) < 0)
 		return -1;
-	if ((p->flags & PRIM_KEYED) &&
-	    journal_idem_put(ctx->journal, p->name, key, hash, *data, err) < 0)
+	if ((p->flags & PRIM_KEYED) && !own_tx && !ctx->replayed &&
+	    idem_store(ctx->journal, p->name, &ctx->key, NULL, *data, err) < 0)
 		return -1;
-	ctx->idem_key = NULL;
 	return 0;
 }
 

@@ -1,12 +1,16 @@
 /*
- * journal.c: the SQLite journal (see journal.h).  Migrations live at the
- * top of this file, one array entry per schema version; the rest maps
- * JSON parameters and rows to and from SQLite statements.
+ * journal.c: the SQLite journal (see journal.h): opening (and refusing
+ * what cannot work, such as a network filesystem), migrating with the
+ * list in journal_schema.c, transactions, and the mapping of JSON
+ * parameters and rows to and from SQLite statements.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -14,155 +18,9 @@
 #include "crypto.h"
 #include "ids.h"
 #include "journal.h"
+#include "journal_schema.h"
 #include "xalloc.h"
 #include "banned.h"
-
-/* ---------------------------------------------------------------- */
-/* Migrations                                                         */
-/* ---------------------------------------------------------------- */
-
-/*
- * migrations[v-1] brings a journal from version v-1 to v.  Append only:
- * a shipped migration is never edited, a change is a new entry.
- */
-static const char *const migrations[] = {
-	/* 1: the core tables of DESIGN §3 */
-	"CREATE TABLE events ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  ts TEXT NOT NULL,"
-	"  type TEXT NOT NULL,"
-	"  subject TEXT,"
-	"  data TEXT NOT NULL DEFAULT '{}');"
-	"CREATE INDEX events_subject ON events(subject, id);"
-	"CREATE TABLE idempotency ("
-	"  primitive TEXT NOT NULL,"
-	"  key TEXT NOT NULL,"
-	"  spec_hash TEXT NOT NULL,"
-	"  data TEXT NOT NULL,"
-	"  created_at TEXT NOT NULL,"
-	"  PRIMARY KEY (primitive, key));"
-	"CREATE TABLE studies ("
-	"  name TEXT PRIMARY KEY,"
-	"  cluster TEXT NOT NULL,"
-	"  config TEXT NOT NULL DEFAULT '{}',"
-	"  created_at TEXT NOT NULL,"
-	"  updated_at TEXT NOT NULL);"
-	"CREATE TABLE loops ("
-	"  id TEXT PRIMARY KEY,"
-	"  study TEXT NOT NULL REFERENCES studies(name),"
-	"  status TEXT NOT NULL,"
-	"  total INTEGER NOT NULL,"
-	"  completed INTEGER NOT NULL DEFAULT 0,"
-	"  current_sprint_id TEXT,"
-	"  config TEXT NOT NULL DEFAULT '{}',"
-	"  created_at TEXT NOT NULL,"
-	"  updated_at TEXT NOT NULL);"
-	"CREATE INDEX loops_study ON loops(study);"
-	"CREATE TABLE sprints ("
-	"  id TEXT PRIMARY KEY,"
-	"  study TEXT NOT NULL REFERENCES studies(name),"
-	"  cluster TEXT NOT NULL,"
-	"  idea TEXT,"
-	"  state TEXT NOT NULL DEFAULT 'pending',"
-	"  phase TEXT,"
-	"  directory TEXT NOT NULL,"
-	"  token_hash TEXT,"
-	"  idem_key TEXT UNIQUE,"
-	"  job_id TEXT,"
-	"  loop_id TEXT REFERENCES loops(id),"
-	"  summary TEXT,"
-	"  error TEXT,"
-	"  metadata TEXT NOT NULL DEFAULT '{}',"
-	"  heartbeat_offset INTEGER NOT NULL DEFAULT 0,"
-	"  last_heartbeat_at TEXT,"
-	"  created_at TEXT NOT NULL,"
-	"  submitted_at TEXT,"
-	"  started_at TEXT,"
-	"  finished_at TEXT);"
-	"CREATE INDEX sprints_state ON sprints(state);"
-	"CREATE INDEX sprints_study ON sprints(study, created_at);"
-	"CREATE INDEX sprints_loop ON sprints(loop_id);"
-	"CREATE TABLE jobs ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  sprint_id TEXT REFERENCES sprints(id),"
-	"  campaign_id TEXT,"
-	"  cluster TEXT NOT NULL,"
-	"  scheduler_job_id TEXT,"
-	"  wave INTEGER,"
-	"  state TEXT NOT NULL,"
-	"  evidence TEXT NOT NULL DEFAULT '{}',"
-	"  submitted_at TEXT,"
-	"  updated_at TEXT NOT NULL);"
-	"CREATE INDEX jobs_sprint ON jobs(sprint_id);"
-	"CREATE INDEX jobs_state ON jobs(cluster, state);"
-	"CREATE TABLE tasks ("
-	"  job_id INTEGER NOT NULL REFERENCES jobs(id),"
-	"  idx INTEGER NOT NULL,"
-	"  state TEXT NOT NULL,"
-	"  exit_code INTEGER,"
-	"  params TEXT NOT NULL DEFAULT '{}',"
-	"  updated_at TEXT NOT NULL,"
-	"  PRIMARY KEY (job_id, idx));"
-	"CREATE TABLE heartbeats ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  sprint_id TEXT NOT NULL REFERENCES sprints(id),"
-	"  seq INTEGER NOT NULL,"
-	"  ts TEXT NOT NULL,"
-	"  phase TEXT,"
-	"  source TEXT NOT NULL,"
-	"  data TEXT NOT NULL DEFAULT '{}',"
-	"  UNIQUE (sprint_id, seq));"
-	"CREATE TABLE artifacts ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  sprint_id TEXT NOT NULL REFERENCES sprints(id),"
-	"  path TEXT NOT NULL,"
-	"  size INTEGER NOT NULL,"
-	"  sha256 TEXT NOT NULL,"
-	"  stored_path TEXT,"
-	"  created_at TEXT NOT NULL,"
-	"  UNIQUE (sprint_id, path, sha256));"
-	"CREATE TABLE results ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  study TEXT NOT NULL REFERENCES studies(name),"
-	"  loop_id TEXT REFERENCES loops(id),"
-	"  iteration INTEGER,"
-	"  sprint_id TEXT REFERENCES sprints(id),"
-	"  metric REAL,"
-	"  status TEXT NOT NULL"
-	"    CHECK (status IN ('keep', 'discard', 'crash')),"
-	"  summary TEXT,"
-	"  description TEXT,"
-	"  created_at TEXT NOT NULL);"
-	"CREATE INDEX results_study ON results(study, id);"
-	"CREATE TABLE ideas ("
-	"  id TEXT PRIMARY KEY,"
-	"  study TEXT NOT NULL REFERENCES studies(name),"
-	"  loop_id TEXT REFERENCES loops(id),"
-	"  mode TEXT NOT NULL,"
-	"  text TEXT NOT NULL,"
-	"  params TEXT NOT NULL DEFAULT '{}',"
-	"  sprint_id TEXT REFERENCES sprints(id),"
-	"  created_at TEXT NOT NULL);"
-	"CREATE TABLE notifications ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  channel TEXT NOT NULL,"
-	"  event TEXT NOT NULL,"
-	"  subject TEXT,"
-	"  status TEXT NOT NULL,"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  last_error TEXT,"
-	"  body TEXT NOT NULL DEFAULT '{}',"
-	"  created_at TEXT NOT NULL,"
-	"  sent_at TEXT);"
-	"CREATE TABLE query_budget ("
-	"  cluster TEXT PRIMARY KEY,"
-	"  last_query_at REAL NOT NULL,"
-	"  queries INTEGER NOT NULL DEFAULT 0);",
-	/* 2: status lists the sprints finished in the last day */
-	"CREATE INDEX sprints_finished ON sprints(finished_at);",
-};
-
-#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 struct journal {
 	sqlite3 *db;	/* the connection */
@@ -191,6 +49,9 @@ static int db_err(struct err *err, sqlite3 *db, int rc, const char *what)
 		return err_set(err, ERR_JOURNAL_CORRUPT,
 			       "journal is damaged or not a journal: %s: %s",
 			       what, msg);
+	if (prim == SQLITE_CONSTRAINT)
+		return err_set(err, ERR_CONFLICT, "the journal refused a "
+			       "change: %s: %s", what, msg);
 	if (prim == SQLITE_CANTOPEN || prim == SQLITE_IOERR ||
 	    prim == SQLITE_FULL || prim == SQLITE_READONLY ||
 	    prim == SQLITE_PERM)
@@ -256,33 +117,63 @@ static int user_version(struct journal *j, int *out, struct err *err)
 	return 0;
 }
 
-/*
- * Bring 'j' to JOURNAL_SCHEMA_VERSION, one migration per transaction,
- * each with the user_version bump inside it.
- */
-static int migrate(struct journal *j, struct err *err)
+/* Fail when the migration just run left a dangling reference. */
+static int check_foreign_keys(struct journal *j, struct err *err)
 {
-	int v;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db, "PRAGMA foreign_key_check", -1,
+				    &st, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return err_set(err, ERR_JOURNAL_CORRUPT,
+			       "a migration left foreign key violations");
+	if (rc != SQLITE_DONE)
+		return db_err(err, j->db, rc, "checking foreign keys");
+	return 0;
+}
+
+/*
+ * Bring 'j' to the newest schema version, one migration per
+ * transaction, each with the user_version bump inside it.  Foreign keys
+ * are off while a migration rebuilds tables (the pragma is a no-op
+ * inside a transaction) and the result is checked before the commit.
+ */
+static int migrate_to(struct journal *j, size_t n, struct err *err)
+{
+	size_t all;
+	const char *const *migrations = journal_migrations(&all);
+	int v, r = -1;
 	char sql[64];
 
 	if (user_version(j, &v, err) < 0)
 		return -1;
-	if (v > (int)N_MIGRATIONS)
+	if (n > all)
+		BUG("no journal schema version %zu", n);
+	if (v > (int)all)
 		return err_set(err, ERR_PRECONDITION_FAILED,
 			       "journal schema version %d is newer than this "
 			       "hpcloop understands (%d); upgrade hpcloop",
-			       v, (int)N_MIGRATIONS);
-	while (v < (int)N_MIGRATIONS) {
+			       v, (int)all);
+	if (v == (int)n)
+		return 0;
+	if (exec_script(j, "PRAGMA foreign_keys = OFF", "migration", err) < 0)
+		return -1;
+	while (v < (int)n) {
 		if (exec_script(j, "BEGIN IMMEDIATE", "migration", err) < 0)
-			return -1;
+			goto out;
 		/* Another process may have migrated while we waited. */
 		if (user_version(j, &v, err) < 0)
 			goto fail;
-		if (v >= (int)N_MIGRATIONS) {
-			exec_script(j, "COMMIT", "migration", err);
+		if (v >= (int)n) {
+			if (exec_script(j, "COMMIT", "migration", err) < 0)
+				goto fail;
 			break;
 		}
-		if (exec_script(j, migrations[v], "migration", err) < 0)
+		if (exec_script(j, migrations[v], "migration", err) < 0 ||
+		    check_foreign_keys(j, err) < 0)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 		if (exec_script(j, sql, "migration", err) < 0 ||
@@ -290,36 +181,163 @@ static int migrate(struct journal *j, struct err *err)
 			goto fail;
 		v++;
 	}
-	return 0;
+	r = 0;
+	goto out;
 fail:
 	sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
+out:
+	if (exec_script(j, "PRAGMA foreign_keys = ON", "migration",
+			r < 0 ? NULL : err) < 0)
+		r = -1;
+	return r;
 }
 
-int journal_open(struct journal **out, const char *path, struct err *err)
+/*
+ * The filesystems whose locking SQLite's WAL cannot rely on (statfs
+ * magic numbers): NFS, Lustre, GPFS, CIFS/SMB, CephFS, AFS, 9p.
+ */
+int journal_fs_is_network(long magic)
+{
+	static const unsigned long network[] = {
+		0x6969UL,	/* NFS */
+		0x0BD00BD0UL,	/* Lustre */
+		0x47504653UL,	/* GPFS */
+		0xFF534D42UL,	/* CIFS */
+		0xFE534D42UL,	/* SMB2 */
+		0x517BUL,	/* SMB */
+		0x00C36400UL,	/* CephFS */
+		0x5346414FUL,	/* AFS */
+		0x01021997UL,	/* 9p */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(network) / sizeof(network[0]); i++)
+		if ((unsigned long)magic == network[i] ||
+		    ((unsigned long)magic & 0xffffffffUL) == network[i])
+			return 1;
+	return 0;
+}
+
+/* Refuse a journal directory on a network filesystem (DESIGN §12). */
+static int check_local_fs(const char *path, struct err *err)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	struct statfs fs;
+	int r = 0;
+
+	if (slash == dir) {
+		slash[1] = '\0';
+	} else if (slash) {
+		*slash = '\0';
+	} else {
+		free(dir);
+		dir = xstrdup(".");
+	}
+	if (statfs(dir, &fs) == 0 && journal_fs_is_network((long)fs.f_type) &&
+	    !getenv("HPCLOOP_ALLOW_NETWORK_JOURNAL")) {
+		err_set(err, ERR_PRECONDITION_FAILED,
+			"the journal '%s' is on a network filesystem, where "
+			"SQLite's WAL locking does not work", path);
+		err_remedy(err, "keep the journal on a local disk: set "
+			   "--journal or HPCLOOP_JOURNAL to a local path "
+			   "(sprint directories may stay on the shared "
+			   "filesystem)");
+		r = -1;
+	}
+	free(dir);
+	return r;
+}
+
+/* The newest schema version. */
+static int migrate(struct journal *j, struct err *err)
+{
+	size_t n;
+
+	journal_migrations(&n);
+	return migrate_to(j, n, err);
+}
+
+int journal_create_old(const char *path, int version, struct err *err)
 {
 	struct journal *j = NULL;
-	int rc;
+	int rc, r = -1;
 
-	*out = NULL;
 	if (make_parent_dirs(path, err) < 0)
 		return -1;
 	j = xcalloc(1, sizeof(*j));
 	j->path = xstrdup(path);
 	rc = sqlite3_open_v2(path, &j->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				     SQLITE_OPEN_NOMUTEX,
-			     NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		db_err(err, j->db, rc, "creating");
+		goto out;
+	}
+	if (exec_script(j, "PRAGMA journal_mode = WAL", "setting WAL mode",
+			err) < 0 ||
+	    migrate_to(j, (size_t)version, err) < 0)
+		goto out;
+	r = 0;
+out:
+	journal_close(j);
+	return r;
+}
+
+int journal_open(struct journal **out, const char *path, unsigned flags,
+		 struct err *err)
+{
+	struct journal *j = NULL;
+	struct stat st;
+	int rc, on = 1, fd;
+
+	*out = NULL;
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT)
+			return err_set(err, ERR_IO_FAILED,
+				       "cannot read the journal '%s': %s",
+				       path, strerror(errno));
+		if (!(flags & JOURNAL_CREATE)) {
+			err_set(err, ERR_NOT_FOUND, "no journal at '%s'",
+				path);
+			return err_remedy(err,
+					  "run `hpcloop init` beside "
+					  "hpcloop.yaml to create it, or name "
+					  "the journal with --journal or "
+					  "HPCLOOP_JOURNAL");
+		}
+		if (make_parent_dirs(path, err) < 0)
+			return -1;
+		/* Created 0600 before SQLite opens it. */
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return err_set(err, ERR_IO_FAILED,
+				       "cannot create the journal '%s': %s",
+				       path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (check_local_fs(path, err) < 0)
+		return -1;
+	j = xcalloc(1, sizeof(*j));
+	j->path = xstrdup(path);
+	rc = sqlite3_open_v2(path, &j->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		db_err(err, j->db, rc, "opening");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(j->db, 0);
 	sqlite3_busy_timeout(j->db, 10000);
+	/*
+	 * The WAL stays when a process exits (no checkpoint and delete on
+	 * every close: a heartbeat call would pay for it); SQLite
+	 * checkpoints as the WAL grows.  Commits are durable (FULL).
+	 */
+	sqlite3_file_control(j->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+	sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	if (exec_script(j, "PRAGMA journal_mode = WAL", "setting WAL mode",
 			err) < 0 ||
 	    exec_script(j, "PRAGMA foreign_keys = ON; "
-			   "PRAGMA synchronous = NORMAL",
+			   "PRAGMA synchronous = FULL",
 			"setting pragmas", err) < 0)
 		goto fail;
 	if (migrate(j, err) < 0)
@@ -548,104 +566,89 @@ int journal_event(struct journal *j, int64_t *id_out, const char *type,
 	return r;
 }
 
-int journal_events(struct journal *j, json_t **out, int64_t since,
-		   int limit, const char *type, const char *subject,
-		   struct err *err)
+/*
+ * The SELECT for 'q': one statement per combination of filters, so
+ * that each can use its index (events_type, events_subject) instead of
+ * an "? IS NULL OR" that defeats them.
+ */
+static void events_sql(struct buf *sql, json_t *params,
+		       const struct journal_event_query *q)
 {
-	json_t *params = json_pack("[I,s?,s?,s?,s?,i]", (json_int_t)since,
-				   type, type, subject, subject, limit);
-	json_t *rows = NULL;
-	size_t i;
+	buf_adds(sql, "SELECT id, ts, type, subject, data FROM events "
+		      "WHERE id > ?");
+	json_array_append_new(params, json_integer(q->since));
+	if (q->type) {
+		buf_adds(sql, " AND type = ?");
+		json_array_append_new(params, json_string(q->type));
+	}
+	if (q->subject) {
+		buf_adds(sql, " AND subject = ?");
+		json_array_append_new(params, json_string(q->subject));
+	}
+	buf_adds(sql, q->tail ? " ORDER BY id DESC LIMIT ?"
+			      : " ORDER BY id LIMIT ?");
+	json_array_append_new(params, json_integer(q->limit));
+}
+
+int journal_events(struct journal *j, json_t **out,
+		   const struct journal_event_query *q, struct err *err)
+{
+	struct buf sql = BUF_INIT;
+	json_t *params = json_array(), *rows = NULL, *ordered;
+	size_t i, n;
 	int r;
 
 	*out = NULL;
-	r = journal_exec(j, &rows,
-			 "SELECT id, ts, type, subject, data FROM events "
-			 "WHERE id > ? AND (? IS NULL OR type = ?) "
-			 "AND (? IS NULL OR subject = ?) "
-			 "ORDER BY id LIMIT ?",
-			 params, err);
+	events_sql(&sql, params, q);
+	r = journal_exec(j, &rows, buf_str(&sql), params, err);
+	buf_release(&sql);
 	json_decref(params);
 	if (r < 0)
 		return -1;
-	/* data is stored as JSON text; hand it back as JSON. */
-	for (i = 0; i < json_array_size(rows); i++) {
-		json_t *row = json_array_get(rows, i);
+	/* Oldest first, whichever end the page was taken from. */
+	n = json_array_size(rows);
+	ordered = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *row = json_array_get(rows, q->tail ? n - 1 - i : i);
 		const char *text =
 			json_string_value(json_object_get(row, "data"));
 		json_t *data = text ? json_loads(text, 0, NULL) : NULL;
 
-		json_object_set_new(row, "data",
-				    data ? data : json_object());
+		/* data is stored as JSON text; hand it back as JSON. */
+		json_object_set_new(row, "data", data ? data : json_object());
+		json_array_append(ordered, row);
 	}
-	*out = rows;
+	json_decref(rows);
+	*out = ordered;
 	return 0;
 }
 
-/* ---------------------------------------------------------------- */
-/* Idempotency                                                        */
-/* ---------------------------------------------------------------- */
-
-int journal_idem_get(struct journal *j, json_t **data_out,
-		     const char *primitive, const char *key,
-		     const char *spec_hash, struct err *err)
+int journal_has_event(struct journal *j, int *found_out, const char *type,
+		      struct err *err)
 {
-	json_t *params = json_pack("[s,s]", primitive, key);
-	json_t *row = NULL;
-	const char *stored_hash, *text;
-	int r = -1;
+	json_t *params = json_pack("[s]", type), *row = NULL;
+	int r = journal_row(j, &row,
+			    "SELECT id FROM events WHERE type = ? LIMIT 1",
+			    params, err);
 
-	*data_out = NULL;
-	if (journal_row(j, &row,
-			"SELECT spec_hash, data FROM idempotency "
-			"WHERE primitive = ? AND key = ?",
-			params, err) < 0)
-		goto out;
-	if (!row) {
-		r = 0;
-		goto out;
-	}
-	stored_hash = json_string_value(json_object_get(row, "spec_hash"));
-	if (!stored_hash || strcmp(stored_hash, spec_hash)) {
-		err_set(err, ERR_CONFLICT,
-			"idempotency_key '%s' was already used with a "
-			"different spec",
-			key);
-		goto out;
-	}
-	text = json_string_value(json_object_get(row, "data"));
-	*data_out = text ? json_loads(text, 0, NULL) : NULL;
-	if (!*data_out) {
-		err_set(err, ERR_JOURNAL_CORRUPT,
-			"stored result for idempotency_key '%s' is not JSON",
-			key);
-		goto out;
-	}
-	r = 1;
-out:
 	json_decref(params);
+	*found_out = row != NULL;
 	json_decref(row);
 	return r;
 }
 
-int journal_idem_put(struct journal *j, const char *primitive,
-		     const char *key, const char *spec_hash,
-		     const json_t *data, struct err *err)
+int journal_last_event_id(struct journal *j, int64_t *id_out,
+			  struct err *err)
 {
-	char now[IDS_TIME_LEN];
-	json_t *params;
-	int r;
+	json_t *row = NULL;
 
-	ids_now(now);
-	params = json_pack("[s,s,s,O,s]", primitive, key, spec_hash, data,
-			   now);
-	r = journal_exec(j, NULL,
-			 "INSERT INTO idempotency "
-			 "(primitive, key, spec_hash, data, created_at) "
-			 "VALUES (?, ?, ?, ?, ?)",
-			 params, err);
-	json_decref(params);
-	return r;
+	*id_out = 0;
+	if (journal_row(j, &row, "SELECT coalesce(max(id), 0) AS n FROM events",
+			NULL, err) < 0)
+		return -1;
+	*id_out = json_integer_value(json_object_get(row, "n"));
+	json_decref(row);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- */

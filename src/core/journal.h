@@ -22,16 +22,39 @@
 
 struct journal;
 
-/* The schema version this build writes; see the migrations in journal.c. */
-#define JOURNAL_SCHEMA_VERSION 2
+/*
+ * The schema version this build writes: the number of migrations in
+ * journal_schema.c.
+ */
+#define JOURNAL_SCHEMA_VERSION 3
+
+/* Flags of journal_open(). */
+enum journal_open_flags {
+	JOURNAL_CREATE = 1 << 0, /* create the file (0600) and its
+				    directory (0700) when missing */
+};
 
 /*
- * Open (and create, with its directory, when missing) the journal at
- * 'path', and migrate it forward.  A journal from a newer hpcloop is
- * precondition_failed; a file that is not SQLite is journal_corrupt.
- * '*out' is owned by the caller (journal_close), NULL on failure.
+ * Open the journal at 'path' and migrate it forward.  A missing journal
+ * is created only with JOURNAL_CREATE; otherwise it is not_found with a
+ * remediation that says how to make one, so reads never create state.
+ * A journal from a newer hpcloop, or one on a network filesystem (NFS,
+ * Lustre, GPFS... where WAL locking fails; HPCLOOP_ALLOW_NETWORK_JOURNAL
+ * overrides), is precondition_failed; a file that is not SQLite is
+ * journal_corrupt.  '*out' is owned by the caller (journal_close), NULL
+ * on failure.
  */
-int journal_open(struct journal **out, const char *path, struct err *err);
+int journal_open(struct journal **out, const char *path, unsigned flags,
+		 struct err *err);
+
+/*
+ * Create a journal at 'path' at the old schema 'version' (1 up to
+ * JOURNAL_SCHEMA_VERSION), for the tests of the migrations only.
+ */
+int journal_create_old(const char *path, int version, struct err *err);
+
+/* Whether the statfs magic 'magic' is a network filesystem's. */
+int journal_fs_is_network(long magic);
 /* Close 'j', rolling back an open transaction; 'j' may be NULL. */
 void journal_close(struct journal *j);
 /* The path 'j' was opened with; borrowed. */
@@ -77,28 +100,30 @@ int64_t journal_last_id(struct journal *j);
 int journal_event(struct journal *j, int64_t *id_out, const char *type,
 		  const char *subject, const json_t *data, struct err *err);
 
-/*
- * Events with id > 'since', oldest first, at most 'limit', optionally
- * only of 'type' or about 'subject' (NULL: any).  A new array in
- * '*out'.
- */
-int journal_events(struct journal *j, json_t **out, int64_t since,
-		   int limit, const char *type, const char *subject,
-		   struct err *err);
+/* Which events journal_events() returns. */
+struct journal_event_query {
+	int64_t since;		/* only ids above this */
+	int limit;		/* at most this many */
+	int tail;		/* 1: the newest 'limit', else the oldest */
+	const char *type;	/* only this type, or NULL */
+	const char *subject;	/* only about this subject, or NULL */
+};
 
 /*
- * Idempotency records (DESIGN §4).  journal_idem_get looks up
- * ('primitive', 'key'): 1 and the stored data (new) in '*data_out'
- * when found, 0 when not; a record whose spec hash differs from
- * 'spec_hash' is a conflict (the key was reused for another spec).
- * journal_idem_put stores 'data' (borrowed).
+ * The events 'q' asks for, oldest first (a tail is the newest 'limit',
+ * still in order), each {id, ts, type, subject, data}: a new array in
+ * '*out'.  Each filter combination uses its index.
  */
-int journal_idem_get(struct journal *j, json_t **data_out,
-		     const char *primitive, const char *key,
-		     const char *spec_hash, struct err *err);
-int journal_idem_put(struct journal *j, const char *primitive,
-		     const char *key, const char *spec_hash,
-		     const json_t *data, struct err *err);
+int journal_events(struct journal *j, json_t **out,
+		   const struct journal_event_query *q, struct err *err);
+
+/* Whether an event of 'type' exists, in '*found_out'. */
+int journal_has_event(struct journal *j, int *found_out, const char *type,
+		      struct err *err);
+
+/* The id of the newest event (0 when there is none). */
+int journal_last_event_id(struct journal *j, int64_t *id_out,
+			  struct err *err);
 
 /* A new object {table: row count} over every table. */
 int journal_row_counts(struct journal *j, json_t **out, struct err *err);

@@ -43,11 +43,12 @@ int primitive_may_return(const struct primitive *p, enum err_code code)
 }
 
 void ctx_partial_error(struct ctx *ctx, enum err_code code,
-		       const char *detail)
+		       const char *detail, const char *cluster)
 {
 	if (!ctx->partial_errors)
 		ctx->partial_errors = json_array();
 	json_array_append_new(ctx->partial_errors,
-			      json_pack("{s:s, s:s}", "code", err_name(code),
-					"detail", detail));
+			      json_pack("{s:s, s:s, s:s?}", "code",
+					err_name(code), "detail", detail,
+					"cluster", cluster));
 }

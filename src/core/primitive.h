@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "idem.h"
 
 struct journal;
 struct config;
@@ -32,6 +33,11 @@ enum primitive_flags {
 	PRIM_OWN_TX = 1 << 7,	     /* the handler opens and commits its
 					own short transactions, so that no
 					lock is held across remote I/O */
+	PRIM_READ_SAFE = 1 << 8,     /* read-only clients may call it (MCP
+					without --allow-mutations,
+					unauthenticated pages); it may
+					record what it observed, but never
+					creates a journal */
 };
 
 /* The run-time state of one call; the dispatcher owns every field. */
@@ -43,7 +49,7 @@ struct ctx {
 	struct journal *journal;	/* open when PRIM_NEEDS_JOURNAL */
 	struct config *config;		/* loaded when PRIM_NEEDS_CONFIG */
 	json_t *partial_errors;		/* array; handlers append to it */
-	const char *idem_key;		/* PRIM_KEYED: this call's key */
+	struct idem_key key;		/* PRIM_KEYED: this call's key */
 	int replayed;			/* the handler found nothing to do */
 	int in_server;			/* running inside `hpcloop serve` */
 };
@@ -78,10 +84,11 @@ const struct primitive *registry_find(const struct registry *r,
 int primitive_may_return(const struct primitive *p, enum err_code code);
 
 /*
- * Add {"code": 'code', "detail": 'detail'} to ctx->partial_errors, for
- * reads that succeeded only in part (DESIGN §1).
+ * Add {"code": 'code', "detail": 'detail', "cluster": 'cluster'} to
+ * ctx->partial_errors, for reads that succeeded only in part (DESIGN
+ * §1); 'cluster' names the cluster that failed, or is NULL.
  */
 void ctx_partial_error(struct ctx *ctx, enum err_code code,
-		       const char *detail);
+		       const char *detail, const char *cluster);
 
 #endif

@@ -21,6 +21,7 @@ static const char *const state_names[] = {
 	[SCHED_TIMED_OUT] = "timed_out",
 	[SCHED_UNKNOWN] = "unknown",
 	[SCHED_LOST] = "lost",
+	[SCHED_REQUEUED] = "requeued",
 };
 
 #define STATE_COUNT (sizeof(state_names) / sizeof(state_names[0]))

@@ -33,7 +33,9 @@ enum sched_state {
 	SCHED_CANCELLED,	/* ended because it was cancelled */
 	SCHED_TIMED_OUT,	/* ended because its time limit passed */
 	SCHED_UNKNOWN,		/* the scheduler does not know the id */
-	SCHED_LOST		/* vanished without an exit record */
+	SCHED_LOST,		/* vanished without an exit record */
+	SCHED_REQUEUED		/* back in the queue after a preemption or
+				   requeue; not terminal */
 };
 
 /* "pending", "running", ..., "timed_out", "unknown", "lost"; static. */
@@ -64,6 +66,12 @@ struct sched;
  */
 struct sched_ops {
 	const char *name;	/* "local", "slurm", "sge" */
+	/*
+	 * 1 for a scheduler shared with other users (slurm, sge): its
+	 * queries go through the shared query budget (observe.h); 0 for
+	 * one that is cheap to ask on every call (local).
+	 */
+	int shared;
 	/*
 	 * Called by sched_open() once the handle is filled in, to check
 	 * the cluster and set up 's->priv'; may be NULL.

@@ -683,7 +683,7 @@ static int next_job_id(struct sched *s, char **id_out, struct err *err)
 
 	*id_out = NULL;
 	buf_addf(&path, "%s/next_id", s->state_dir);
-	if (transport_read_file(s->t, &text, buf_str(&path), 64,
+	if (transport_read_file(s->t, &text, s->state_dir, "next_id", 64,
 				&ignored) == 0) {
 		errno = 0;
 		n = strtoull(buf_str(&text), &end, 10);
@@ -795,7 +795,9 @@ static int read_record(struct sched *s, json_t **out, const char *id,
 	int ret = -1;
 
 	*out = NULL;
-	if (transport_read_file(s->t, &text, path, max, err) < 0)
+	if (transport_read_file(s->t, &text, "/", path[0] == '/' ? path + 1
+								 : path,
+				max, err) < 0)
 		goto out;
 	*out = json_loadb(text.data ? text.data : "", text.len, 0, &jerr);
 	if (!json_is_object(*out)) {

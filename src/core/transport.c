@@ -1033,45 +1033,71 @@ int transport_write_file(struct transport *t, const char *path,
 	return t->ops->write_file(t, path, data, len, mode, err);
 }
 
-int transport_read_file(struct transport *t, struct buf *out,
-			const char *path, size_t max, struct err *err)
+/* '<dir>/<rel>' as a new string (interim: the safe walk comes next). */
+static char *join(const char *dir, const char *rel)
 {
+	size_t n = strlen(dir) + strlen(rel) + 2;
+	char *p = xmalloc(n);
+
+	snprintf(p, n, "%s/%s", dir, rel);
+	return p;
+}
+
+int transport_read_file(struct transport *t, struct buf *out,
+			const char *dir, const char *rel, size_t max,
+			struct err *err)
+{
+	char *path = join(dir, rel);
+	int r = 0;
+
 	buf_release(out);
 	buf_init(out, max);
 	if (t->ops->read_file(t, out, path, max, err) < 0) {
 		buf_release(out);
-		return -1;
+		r = -1;
 	}
-	return 0;
+	free(path);
+	return r;
 }
 
 int transport_read_range(struct transport *t, struct buf *out,
-			 int64_t *size_out, const char *path, int64_t offset,
-			 size_t max, struct err *err)
+			 int64_t *size_out, const char *dir, const char *rel,
+			 int64_t offset, size_t max, struct err *err)
 {
+	char *path = join(dir, rel);
+	int r = 0;
+
 	buf_release(out);
 	buf_init(out, max);
 	if (size_out)
 		*size_out = 0;
 	if (offset < 0)
-		return err_set(err, ERR_INTERNAL,
-			       "negative offset reading '%s'", path);
-	if (t->ops->read_range(t, out, size_out, path, offset, max, err) < 0) {
+		r = err_set(err, ERR_INTERNAL, "negative offset reading '%s'",
+			    path);
+	else if (t->ops->read_range(t, out, size_out, path, offset, max,
+				    err) < 0) {
 		buf_release(out);
-		return -1;
+		r = -1;
 	}
-	return 0;
+	free(path);
+	return r;
 }
 
 int transport_stat(struct transport *t, int *exists_out, int64_t *size_out,
-		   int64_t *mtime_out, const char *path, struct err *err)
+		   int64_t *mtime_out, const char *dir, const char *rel,
+		   struct err *err)
 {
+	char *path = join(dir, rel);
+	int r;
+
 	*exists_out = 0;
 	if (size_out)
 		*size_out = 0;
 	if (mtime_out)
 		*mtime_out = 0;
-	return t->ops->stat(t, exists_out, size_out, mtime_out, path, err);
+	r = t->ops->stat(t, exists_out, size_out, mtime_out, path, err);
+	free(path);
+	return r;
 }
 
 int transport_list(struct transport *t, json_t **out, const char *dir,

@@ -167,13 +167,15 @@ int transport_write_file(struct transport *t, const char *path,
 			 struct err *err);
 
 /*
- * Read the whole file 'path' into 'out' (initialised by the caller;
+ * (Reads take a trusted directory 'dir' and a path 'rel' inside it.)
+ * Read the whole file '<dir>/<rel>' into 'out' (initialised by the caller;
  * whatever it held is dropped, and it is set up with the limit 'max').
  * A missing file is ERR_NOT_FOUND; one longer than 'max' bytes is
  * ERR_TRANSFER_FAILED.  On failure 'out' is empty.
  */
 int transport_read_file(struct transport *t, struct buf *out,
-			const char *path, size_t max, struct err *err);
+			const char *dir, const char *rel, size_t max,
+			struct err *err);
 
 /*
  * Read at most 'max' bytes of 'path' from byte 'offset' into 'out' (as
@@ -184,8 +186,8 @@ int transport_read_file(struct transport *t, struct buf *out,
  * heartbeats.jsonl is tailed.
  */
 int transport_read_range(struct transport *t, struct buf *out,
-			 int64_t *size_out, const char *path, int64_t offset,
-			 size_t max, struct err *err);
+			 int64_t *size_out, const char *dir, const char *rel,
+			 int64_t offset, size_t max, struct err *err);
 
 /*
  * Whether 'path' exists, in '*exists_out', and if so its size and its
@@ -195,7 +197,8 @@ int transport_read_range(struct transport *t, struct buf *out,
  * followed.
  */
 int transport_stat(struct transport *t, int *exists_out, int64_t *size_out,
-		   int64_t *mtime_out, const char *path, struct err *err);
+		   int64_t *mtime_out, const char *dir, const char *rel,
+		   struct err *err);
 
 /*
  * List the regular files under the directory 'dir' into '*out', a new

@@ -89,7 +89,7 @@ static int copy_one(struct cluster *c, struct transport *local,
 {
 	const char *rel = json_string_value(json_object_get(f, "path"));
 	json_int_t size = json_integer_value(json_object_get(f, "size"));
-	struct buf src = BUF_INIT, dst = BUF_INIT, data = BUF_INIT;
+	struct buf dst = BUF_INIT, data = BUF_INIT;
 	char hash[SHA256_HEX_LEN + 1];
 	int r = -1;
 
@@ -100,9 +100,8 @@ static int copy_one(struct cluster *c, struct transport *local,
 						"stored_path"));
 		return 0;
 	}
-	buf_addf(&src, "%s/%s", sprint_dir, rel);
 	buf_addf(&dst, "%s/%s/%s", store, id, rel);
-	if (transport_read_file(c->t, &data, buf_str(&src), ARTIFACT_FILE_MAX,
+	if (transport_read_file(c->t, &data, sprint_dir, rel, ARTIFACT_FILE_MAX,
 				err) < 0)
 		goto out;
 	crypto_sha256_hex(hash, buf_str(&data), data.len);
@@ -116,7 +115,6 @@ static int copy_one(struct cluster *c, struct transport *local,
 					       copy ? buf_str(&dst) : NULL));
 	r = 0;
 out:
-	buf_release(&src);
 	buf_release(&dst);
 	buf_release(&data);
 	return r;
@@ -129,35 +127,20 @@ out:
 static int record(struct ctx *ctx, const char *id, const json_t *files,
 		  struct err *err)
 {
-	char now[IDS_TIME_LEN];
-	json_t *params = NULL;
+	json_t *hashed = json_array();
 	size_t i;
-	int r = -1;
+	int r;
 
-	ids_now(now);
-	if (journal_begin(ctx->journal, err) < 0)
-		return -1;
 	for (i = 0; i < json_array_size(files); i++) {
-		const json_t *f = json_array_get(files, i);
+		json_t *f = json_array_get(files, i);
 
-		if (json_is_null(json_object_get(f, "sha256")))
-			continue;
-		json_decref(params);
-		params = json_pack("[s,O,O,O,O,s]", id,
-				   json_object_get(f, "path"),
-				   json_object_get(f, "size"),
-				   json_object_get(f, "sha256"),
-				   json_object_get(f, "stored_path"), now);
-		if (journal_exec(ctx->journal, NULL,
-				 "INSERT OR IGNORE INTO artifacts (sprint_id, "
-				 "path, size, sha256, stored_path, created_at) "
-				 "VALUES (?, ?, ?, ?, ?, ?)",
-				 params, err) < 0)
-			goto out;
+		if (!json_is_null(json_object_get(f, "sha256")))
+			json_array_append(hashed, f);
 	}
-	r = 0;
-out:
-	json_decref(params);
+	r = journal_begin(ctx->journal, err);
+	if (r == 0)
+		r = sprint_record_artifacts(ctx->journal, id, hashed, err);
+	json_decref(hashed);
 	return r;
 }
 

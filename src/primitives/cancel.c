@@ -3,11 +3,42 @@
  * A sprint that already finished is conflict.
  */
 #include "cluster.h"
+#include "idem.h"
 #include "journal.h"
 #include "primitive.h"
 #include "sched.h"
 #include "sprint.h"
 #include "banned.h"
+
+/*
+ * The scheduler's ids of sprint 'row': its job id, or for a pending
+ * sprint whatever a dead submission attempt left on the scheduler
+ * (found by the sprint id).  A new array in '*out'.
+ */
+static int job_ids(struct ctx *ctx, json_t **out, struct cluster *c,
+		   const json_t *row, struct err *err)
+{
+	const char *id = json_string_value(json_object_get(row, "id"));
+	const char *job = json_string_value(json_object_get(row, "job_id"));
+	int active;
+
+	*out = NULL;
+	if (job) {
+		*out = json_pack("[s]", job);
+		return 0;
+	}
+	if (idem_subject_active(ctx->journal, &active, id, err) < 0)
+		return -1;
+	if (active) {
+		err_set(err, ERR_IN_PROGRESS,
+			"sprint '%s' is being submitted right now", id);
+		err_detail(err, "retry_after_s",
+			   json_integer(IDEM_RETRY_AFTER_S));
+		return err_remedy(err, "repeat the cancel in a few seconds, "
+				  "once the submission has finished");
+	}
+	return sched_find(c->sched, out, id, err);
+}
 
 static int cancel_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		      struct err *err)
@@ -16,35 +47,33 @@ static int cancel_run(struct ctx *ctx, const json_t *spec, json_t **data,
 							    "sprint_id"));
 	struct cluster c = CLUSTER_INIT;
 	json_t *row = NULL, *ids = NULL, *completion = NULL, *ev = NULL;
-	const char *state, *job_id;
+	const char *state;
 	int transitioned, r = -1;
 
 	if (sprint_get(ctx->journal, &row, id, err) < 0)
 		goto out;
 	state = json_string_value(json_object_get(row, "state"));
-	if (sprint_state_terminal(state)) {
+	if (sprint_state_name_terminal(state)) {
 		err_set(err, ERR_CONFLICT, "sprint '%s' is already %s", id,
 			state);
 		err_detail(err, "state", json_string(state));
+		err_remedy(err, "nothing to cancel; `hpcloop status --spec "
+			   "'{\"sprint_id\": \"%s\"}'` shows how it ended", id);
 		goto out;
 	}
-	job_id = json_string_value(json_object_get(row, "job_id"));
-	if (job_id) {
-		if (cluster_open(&c, ctx->config,
-				 json_string_value(json_object_get(row,
-								   "cluster")),
-				 err) < 0)
-			goto out;
-		ids = json_pack("[s]", job_id);
-		if (sched_cancel(c.sched, ids, err) < 0)
-			goto out;
-	}
+	if (cluster_open(&c, ctx->config,
+			 json_string_value(json_object_get(row, "cluster")),
+			 err) < 0 ||
+	    job_ids(ctx, &ids, &c, row, err) < 0)
+		goto out;
+	if (json_array_size(ids) && sched_cancel(c.sched, ids, err) < 0)
+		goto out;
 	completion = json_pack("{s:s, s:s}", "status", "cancelled", "error",
 			       "cancelled on request");
-	ev = json_pack("{s:s, s:s?}", "source", "cancel", "job_id", job_id);
+	ev = json_pack("{s:s, s:O}", "source", "cancel", "job_ids", ids);
 	/* The lock is taken only now, after the scheduler answered. */
 	if (journal_begin(ctx->journal, err) < 0 ||
-	    sprint_finish(ctx->journal, &transitioned, id, "cancelled",
+	    sprint_finish(ctx->journal, &transitioned, id, SPRINT_CANCELLED,
 			  completion, ev, err) < 0)
 		goto out;
 	if (!transitioned) {
@@ -68,8 +97,9 @@ out:
 }
 
 static const enum err_code cancel_errors[] = {
-	ERR_NOT_FOUND,	    ERR_CONFLICT,	   ERR_SCHEDULER_UNAVAILABLE,
-	ERR_SSH_UNREACHABLE, ERR_REMOTE_COMMAND_FAILED,	   ERR_NONE
+	ERR_NOT_FOUND,		   ERR_CONFLICT,    ERR_IN_PROGRESS,
+	ERR_SCHEDULER_UNAVAILABLE, ERR_SSH_UNREACHABLE,
+	ERR_REMOTE_COMMAND_FAILED, ERR_NONE
 };
 
 const struct primitive prim_cancel = {

@@ -47,8 +47,10 @@ const struct primitive prim_heartbeat_ingest = {
 	.name = "heartbeat-ingest",
 	.summary = "Store heartbeats of a running sprint",
 	.description = "Give one `heartbeat` or a batch in `heartbeats`, "
-		       "each with its `seq`. A heartbeat moves a submitted "
-		       "sprint to running and updates its phase; it never "
+		       "each with its `seq` (1 or more). A heartbeat moves a "
+		       "submitted sprint to running (never a pending one: "
+		       "its job id must be known first) and updates its "
+		       "phase; it never "
 		       "touches the sprint's stored metadata. A seq already "
 		       "stored is ignored (a call that stores nothing "
 		       "answers \"idempotent\": true). A finished sprint "

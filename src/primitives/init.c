@@ -45,8 +45,7 @@ static int init_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		    struct err *err)
 {
 	struct config cfg = CONFIG_INIT;
-	json_t *row = NULL;
-	int config_created = 0, journal_initialized = 0, r = -1;
+	int config_created = 0, journal_initialized = 0, found, r = -1;
 
 	(void)spec;
 	if (write_new_file(&config_created, ctx->config_path,
@@ -55,12 +54,9 @@ static int init_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	/* Whatever is there now must load: init leaves a working setup. */
 	if (config_load(&cfg, ctx->config_path, err) < 0)
 		goto out;
-	if (journal_row(ctx->journal, &row,
-			"SELECT id FROM events WHERE type = 'journal.init' "
-			"LIMIT 1",
-			NULL, err) < 0)
+	if (journal_has_event(ctx->journal, &found, "journal.init", err) < 0)
 		goto out;
-	if (!row) {
+	if (!found) {
 		json_t *ev = json_pack("{s:s}", "config", ctx->config_path);
 
 		r = journal_event(ctx->journal, NULL, "journal.init", NULL,
@@ -80,7 +76,6 @@ static int init_run(struct ctx *ctx, const json_t *spec, json_t **data,
 					: "initialized");
 	r = 0;
 out:
-	json_decref(row);
 	config_release(&cfg);
 	return r;
 }

@@ -23,19 +23,17 @@
 static json_t *tail(struct transport *t, const char *dir, const char *rel,
 		    int lines, struct err *err)
 {
-	struct buf path = BUF_INIT, data = BUF_INIT;
+	struct buf data = BUF_INIT;
 	int64_t size = 0, mtime = 0;
 	int exists = 0, n = 0;
 	const char *s;
 	json_t *out = NULL;
 	size_t i;
 
-	buf_addf(&path, "%s/%s", dir, rel);
-	if (transport_stat(t, &exists, &size, &mtime, buf_str(&path), err) <
-		    0 ||
+	if (transport_stat(t, &exists, &size, &mtime, dir, rel, err) < 0 ||
 	    !exists)
 		goto out;
-	if (transport_read_range(t, &data, &size, buf_str(&path),
+	if (transport_read_range(t, &data, &size, dir, rel,
 				 size > LOGS_READ_MAX ? size - LOGS_READ_MAX
 						      : 0,
 				 LOGS_READ_MAX, err) < 0)
@@ -53,7 +51,6 @@ static json_t *tail(struct transport *t, const char *dir, const char *rel,
 	if (!out)	/* not UTF-8: hand back bytes as Latin-1 is no better */
 		out = json_string("(not UTF-8 text)");
 out:
-	buf_release(&path);
 	buf_release(&data);
 	return out;
 }

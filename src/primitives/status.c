@@ -1,219 +1,28 @@
 /*
- * status: refresh every live sprint and report its state with the
- * evidence for it.  Per cluster, ONE scheduler query covers all its job
- * ids (and only when the shared query budget allows; otherwise the
- * states the journal already holds are reported as cached).  New lines
- * of each sprint's heartbeats.jsonl are read through the transport from
- * the stored offset and ingested; a job the scheduler reports finished
- * is closed with its completion.json, or without one as failed, lost or
- * whatever the scheduler's record says — never as success without
- * proof.
- *
- * The journal's write lock is never held across a scheduler query or a
- * file read: per cluster, everything remote is gathered first, then
- * applied in one short transaction (PRIM_OWN_TX), so heartbeats pushed
- * to the server meanwhile are not kept waiting on a slow cluster.
+ * status: refresh every live sprint (or the one named, or one study's)
+ * and report it with the evidence for its state.  Per cluster the
+ * refresh (refresh.h) asks the scheduler once for all job ids, within
+ * the shared query budget, reads only the heartbeat and completion
+ * files that changed, and applies everything in one short transaction.
+ * The answer is one page of sprints: the live ones, then those finished
+ * within the last day, newest first; `next` continues it.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "cluster.h"
 #include "config.h"
 #include "ids.h"
 #include "journal.h"
 #include "primitive.h"
-#include "sched.h"
+#include "refresh.h"
 #include "sprint.h"
-#include "transport.h"
-#include "xalloc.h"
 #include "banned.h"
 
-/* The most of heartbeats.jsonl read in one call per sprint. */
-#define STATUS_HEARTBEAT_READ_MAX (256 * 1024)
-/* The largest completion.json accepted. */
-#define STATUS_COMPLETION_MAX (64 * 1024)
-
-/* ---------------------------------------------------------------- */
-/* Heartbeats                                                         */
-/* ---------------------------------------------------------------- */
-
-/* What was read of one sprint before the journal is touched. */
-struct gathered {
-	const json_t *row;	/* the sprint row; borrowed */
-	const json_t *job;	/* the scheduler's answer, or NULL */
-	json_t *beats;		/* complete heartbeat lines, parsed */
-	json_int_t offset;	/* heartbeats.jsonl offset after them */
-	int unreadable;		/* lines that were not heartbeats */
-	json_t *completion;	/* completion.json, or NULL */
-};
-
-static void gathered_release(struct gathered *g)
-{
-	json_decref(g->beats);
-	json_decref(g->completion);
-	memset(g, 0, sizeof(*g));
-}
-
-/*
- * Read the lines of '<dir>/heartbeats.jsonl' after the stored offset of
- * 'g->row' into 'g', up to the last complete line.
- */
-static int read_heartbeats(struct cluster *c, struct gathered *g,
-			   struct err *err)
-{
-	struct buf path = BUF_INIT, data = BUF_INIT;
-	int64_t size = 0;
-	const char *p, *nl;
-	size_t used = 0;
-	int r = -1;
-
-	g->offset = json_integer_value(json_object_get(g->row,
-							"heartbeat_offset"));
-	g->beats = json_array();
-	buf_addf(&path, "%s/heartbeats.jsonl",
-		 json_string_value(json_object_get(g->row, "directory")));
-	if (transport_read_range(c->t, &data, &size, buf_str(&path),
-				 g->offset, STATUS_HEARTBEAT_READ_MAX,
-				 err) < 0) {
-		if (err->code != ERR_NOT_FOUND)
-			goto out;
-		err_clear(err);
-	}
-	/* Only whole lines; a partial last line is read next time. */
-	p = buf_str(&data);
-	for (;;) {
-		size_t n;
-		json_t *hb;
-
-		nl = memchr(p, '\n', data.len - used);
-		if (!nl)
-			break;
-		n = (size_t)(nl - p);
-		hb = n < SPRINT_HEARTBEAT_LINE_MAX ? json_loadb(p, n, 0, NULL)
-						   : NULL;
-		used += n + 1;
-		p = nl + 1;
-		if (json_is_object(hb) &&
-		    json_is_integer(json_object_get(hb, "seq")))
-			json_array_append(g->beats, hb);
-		else
-			g->unreadable++;
-		json_decref(hb);
-	}
-	/* A full read without one newline is garbage: step over it. */
-	if (!used && data.len >= STATUS_HEARTBEAT_READ_MAX) {
-		used = data.len;
-		g->unreadable++;
-	}
-	g->offset += (json_int_t)used;
-	r = 0;
-out:
-	buf_release(&path);
-	buf_release(&data);
-	return r;
-}
-
-/*
- * Ingest the heartbeats gathered in 'g' and move the stored offset
- * forward (never back: another status call may have gone further).
- * '*evidence' receives {"new", "unreadable", "offset"}.
- */
-static int apply_heartbeats(struct ctx *ctx, const struct gathered *g,
-			    json_t **evidence, struct err *err)
-{
-	const char *id = json_string_value(json_object_get(g->row, "id"));
-	json_t *params;
-	int stored = 0, r;
-
-	*evidence = NULL;
-	if (json_array_size(g->beats)) {
-		/* A sprint another call just closed takes no more. */
-		json_t *row = NULL;
-
-		if (sprint_get(ctx->journal, &row, id, err) < 0)
-			return -1;
-		r = sprint_state_terminal(json_string_value(
-			    json_object_get(row, "state")))
-			    ? 0
-			    : sprint_ingest_heartbeats(ctx->journal, &stored,
-						       id, g->beats, "pull",
-						       err);
-		json_decref(row);
-		if (r < 0)
-			return -1;
-	}
-	params = json_pack("[I,s]", g->offset, id);
-	r = journal_exec(ctx->journal, NULL,
-			 "UPDATE sprints SET heartbeat_offset = "
-			 "max(heartbeat_offset, ?) WHERE id = ?",
-			 params, err);
-	json_decref(params);
-	if (r < 0)
-		return -1;
-	*evidence = json_pack("{s:i, s:i, s:I}", "new", stored, "unreadable",
-			      g->unreadable, "offset", g->offset);
-	return 0;
-}
-
-/* ---------------------------------------------------------------- */
-/* Completion                                                         */
-/* ---------------------------------------------------------------- */
-
-/*
- * Read '<dir>/completion.json' of sprint 'row' into a new object in
- * '*out', or NULL when there is none (or it is not a completion).
- */
-static int read_completion(struct cluster *c, const json_t *row,
-			   json_t **out, struct err *err)
-{
-	struct buf path = BUF_INIT, data = BUF_INIT;
-	json_t *v = NULL;
-	const char *status;
-	int r = -1;
-
-	*out = NULL;
-	buf_addf(&path, "%s/completion.json",
-		 json_string_value(json_object_get(row, "directory")));
-	if (transport_read_file(c->t, &data, buf_str(&path),
-				STATUS_COMPLETION_MAX, err) < 0) {
-		if (err->code == ERR_NOT_FOUND) {
-			err_clear(err);
-			r = 0;
-		}
-		goto out;
-	}
-	v = json_loadb(buf_str(&data), data.len, 0, NULL);
-	status = json_string_value(json_object_get(v, "status"));
-	if (status && sprint_state_terminal(status) &&
-	    strcmp(status, "lost")) {
-		*out = v;
-		v = NULL;
-	}
-	r = 0;
-out:
-	json_decref(v);
-	buf_release(&path);
-	buf_release(&data);
-	return r;
-}
-
-/*
- * The terminal state for a job the scheduler reports as 'sched_state'
- * when no completion record exists: the scheduler's word, except that
- * "completed" without a record is failed — success needs proof.
- */
-static const char *state_without_record(const char *sched_state)
-{
-	if (!strcmp(sched_state, "completed"))
-		return "failed";
-	return sched_state;
-}
-
-/* ---------------------------------------------------------------- */
-/* One sprint                                                         */
-/* ---------------------------------------------------------------- */
+/* The page size when the spec gives none (DESIGN §12). */
+#define STATUS_DEFAULT_LIMIT 50
+/* How far back "recently finished" reaches. */
+#define STATUS_FINISHED_WINDOW_S 86400
 
 /* Seconds since the ISO time 's', or -1. */
 static json_int_t age_of(const char *s)
@@ -226,297 +35,55 @@ static json_int_t age_of(const char *s)
 }
 
 /*
- * 1 when sprint 'row' has been silent for longer than five heartbeat
- * intervals (at least 300 s), counting from its last heartbeat or, with
- * none, from its submission.
+ * The output row of the sprint row 'row': 'evidence' (borrowed) when it
+ * was refreshed now, else the evidence kept when it finished.
  */
-static int stale(struct ctx *ctx, const json_t *row)
+static json_t *report(const json_t *row, const json_t *evidence)
 {
-	const json_t *v = json_object_get(ctx->config->root,
-					  "heartbeat_interval_s");
-	json_int_t interval = json_is_integer(v) ? json_integer_value(v) : 60;
-	json_int_t limit = interval * 5 < 300 ? 300 : interval * 5;
 	const char *last = json_string_value(json_object_get(row,
-						"last_heartbeat_at"));
-	json_int_t age;
+							      "last_heartbeat_at"));
+	json_t *out, *meta = NULL;
+	const json_t *kept;
 
-	if (!last)
-		last = json_string_value(json_object_get(row,
-							 "submitted_at"));
-	age = age_of(last);
-	return age >= 0 && age > limit;
-}
-
-/*
- * Apply what was gathered for one sprint in 'g' (its heartbeats, its
- * completion record, the scheduler's answer) inside the caller's
- * transaction, and put the evidence into 'report'.
- */
-static int apply_sprint(struct ctx *ctx, const struct gathered *g,
-			json_t *report, struct err *err)
-{
-	const json_t *row = g->row, *job = g->job, *completion = g->completion;
-	const char *id = json_string_value(json_object_get(row, "id"));
-	const char *sstate = json_string_value(json_object_get(job, "state"));
-	json_t *hb = NULL, *evidence = NULL;
-	enum sched_state st;
-	int transitioned, r = -1;
-
-	if (apply_heartbeats(ctx, g, &hb, err) < 0)
-		goto out;
-	evidence = json_pack("{s:O?, s:O}", "scheduler", job, "heartbeats",
-			     hb);
-	if (completion) {
-		json_object_set(evidence, "completion_file", json_true());
-		if (sprint_finish(ctx->journal, &transitioned, id,
-				  json_string_value(json_object_get(
-					  completion, "status")),
-				  completion, evidence, err) < 0)
-			goto out;
-	} else if (sstate && !sched_state_from_name(&st, sstate) &&
-		   sched_state_terminal(st)) {
-		json_t *rec = json_pack(
-			"{s:s, s:s}", "status", state_without_record(sstate),
-			"error",
-			!strcmp(sstate, "completed")
-				? "the job ended without a completion record"
-				: "the job ended without a completion record; "
-				  "see the scheduler evidence");
-
-		r = sprint_finish(ctx->journal, &transitioned, id,
-				  state_without_record(sstate), rec, evidence,
-				  err);
-		json_decref(rec);
-		if (r < 0)
-			goto out;
-	} else if (sstate && !strcmp(sstate, "unknown") &&
-		   json_integer_value(json_object_get(hb, "new")) == 0 &&
-		   stale(ctx, row)) {
-		json_t *rec = json_pack(
-			"{s:s, s:s}", "status", "lost", "error",
-			"the scheduler does not know the job and its "
-			"heartbeats stopped");
-
-		r = sprint_finish(ctx->journal, &transitioned, id, "lost",
-				  rec, evidence, err);
-		json_decref(rec);
-		if (r < 0)
-			goto out;
-	} else if (sstate && !strcmp(sstate, "running")) {
-		json_t *params = json_pack("[s]", id);
-
-		r = journal_exec(ctx->journal, NULL,
-				 "UPDATE sprints SET state = 'running', "
-				 "started_at = coalesce(started_at, "
-				 "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) "
-				 "WHERE id = ? AND state = 'submitted'",
-				 params, err);
-		json_decref(params);
-		if (r < 0)
-			goto out;
-	}
-	if (json_is_null(json_object_get(row, "job_id")))
-		json_object_set_new(evidence, "note",
-				    json_string("no job id recorded: the "
-						"submission was interrupted; "
-						"repeat the same submit-flow "
-						"call to adopt or submit the "
-						"job"));
-	json_object_set(report, "evidence", evidence);
-	r = 0;
-out:
-	json_decref(hb);
-	json_decref(evidence);
-	return r;
-}
-
-/* The output row of sprint 'id' as it now stands in the journal. */
-static int sprint_report(struct ctx *ctx, const char *id,
-			 const json_t *evidence, json_t **out,
-			 struct err *err)
-{
-	json_t *row = NULL;
-	const char *last;
-
-	*out = NULL;
-	if (sprint_get(ctx->journal, &row, id, err) < 0)
-		return -1;
-	last = json_string_value(json_object_get(row, "last_heartbeat_at"));
-	*out = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
-			 "sprint_id", json_object_get(row, "id"), "study",
-			 json_object_get(row, "study"), "cluster",
-			 json_object_get(row, "cluster"), "state",
-			 json_object_get(row, "state"), "phase",
-			 json_object_get(row, "phase"), "job_id",
-			 json_object_get(row, "job_id"), "summary",
-			 json_object_get(row, "summary"), "error",
-			 json_object_get(row, "error"), "last_heartbeat_at",
-			 json_object_get(row, "last_heartbeat_at"));
-	json_object_set_new(*out, "last_heartbeat_age_s",
+	out = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
+			"sprint_id", json_object_get(row, "id"), "study",
+			json_object_get(row, "study"), "cluster",
+			json_object_get(row, "cluster"), "state",
+			json_object_get(row, "state"), "phase",
+			json_object_get(row, "phase"), "job_id",
+			json_object_get(row, "job_id"), "summary",
+			json_object_get(row, "summary"), "error",
+			json_object_get(row, "error"), "last_heartbeat_at",
+			json_object_get(row, "last_heartbeat_at"));
+	json_object_set_new(out, "last_heartbeat_age_s",
 			    last ? json_integer(age_of(last)) : json_null());
-	if (evidence) {
-		json_object_set_new(*out, "evidence", json_deep_copy(evidence));
-	} else {
-		/* Not refreshed now: the evidence kept when it finished. */
-		json_t *meta = json_loads(json_string_value(json_object_get(
-						  row, "metadata")),
-					  0, NULL);
-		json_t *kept = json_object_get(meta, "evidence");
-
-		json_object_set_new(*out, "evidence",
-				    json_is_object(kept) ? json_deep_copy(kept)
-							 : json_object());
-		json_decref(meta);
+	if (!evidence) {
+		meta = json_loads(json_string_value(json_object_get(
+					  row, "metadata")),
+				  0, NULL);
+		kept = json_object_get(meta, "evidence");
+		evidence = json_is_object(kept) ? kept : NULL;
 	}
-	json_decref(row);
-	return 0;
-}
-
-/* ---------------------------------------------------------------- */
-/* One cluster                                                        */
-/* ---------------------------------------------------------------- */
-
-/*
- * Take one query from the shared budget of 'c' in a short transaction
- * of its own; '*allowed_out' and '*wait_out' as cluster_take_query.
- */
-static int take_budget(struct ctx *ctx, struct cluster *c, int *allowed_out,
-		       double *wait_out, struct err *err)
-{
-	if (journal_begin(ctx->journal, err) < 0)
-		return -1;
-	if (cluster_take_query(ctx->journal, c, allowed_out, wait_out, err) <
-	    0) {
-		journal_rollback(ctx->journal);
-		return -1;
-	}
-	return journal_commit(ctx->journal, err);
+	json_object_set_new(out, "evidence",
+			    evidence ? json_deep_copy(evidence)
+				     : json_object());
+	json_decref(meta);
+	return out;
 }
 
 /*
- * Refresh the live sprints 'rows' of cluster 'name': one scheduler
- * query for all their job ids and the file reads, all before the
- * journal is locked; then every change in one transaction.  Results go
- * into 'evidence' ({sprint id: evidence}); a cluster that cannot be
- * reached becomes a partial error.
+ * Refresh the live sprints 'live', grouped by cluster, into 'evidence';
+ * what each cluster was asked goes into 'clusters'.  An unreachable
+ * cluster is a partial error naming it.
  */
-static int refresh_cluster(struct ctx *ctx, const char *name,
-			   const json_t *rows, json_t *evidence,
-			   json_t *queried, struct err *err)
+static int refresh_all(struct ctx *ctx, const json_t *live,
+		       json_t *evidence, json_t *clusters, struct err *err)
 {
-	struct cluster c = CLUSTER_INIT;
-	struct err cerr = ERR_INIT;
-	struct gathered *gs = NULL;
-	json_t *ids = json_array(), *states = NULL, *cached = NULL;
-	size_t i, n = json_array_size(rows);
-	double wait = 0;
-	int allowed = 0, r = -1;
-
-	for (i = 0; i < n; i++) {
-		const json_t *jid = json_object_get(json_array_get(rows, i),
-						    "job_id");
-
-		if (json_is_string(jid))
-			json_array_append(ids, (json_t *)jid);
-	}
-	if (cluster_open(&c, ctx->config, name, &cerr) < 0)
-		goto unreachable;
-	if (json_array_size(ids)) {
-		if (take_budget(ctx, &c, &allowed, &wait, err) < 0)
-			goto out;
-		if (allowed && sched_query(c.sched, &states, ids, &cerr) < 0)
-			goto unreachable;
-	}
-	cached = json_pack("{s:s, s:{s:s}}", "state", "cached", "evidence",
-			   "source", "query budget: not queried this call");
-	/* Gather: remote reads only, the journal untouched. */
-	gs = xcalloc(n ? n : 1, sizeof(*gs));
-	for (i = 0; i < n; i++) {
-		const char *jid;
-
-		gs[i].row = json_array_get(rows, i);
-		jid = json_string_value(json_object_get(gs[i].row, "job_id"));
-		gs[i].job = jid && states ? json_object_get(states, jid) : NULL;
-		if (read_heartbeats(&c, &gs[i], &cerr) < 0 ||
-		    read_completion(&c, gs[i].row, &gs[i].completion,
-				    &cerr) < 0)
-			goto unreachable;
-	}
-	/* Apply: one transaction for the whole cluster. */
-	if (journal_begin(ctx->journal, err) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		json_t *rep = json_object();
-
-		if (apply_sprint(ctx, &gs[i], rep, err) < 0) {
-			json_decref(rep);
-			journal_rollback(ctx->journal);
-			goto out;
-		}
-		if (!gs[i].job && json_is_string(json_object_get(gs[i].row,
-								 "job_id")) &&
-		    !allowed)
-			json_object_set(json_object_get(rep, "evidence"),
-					"scheduler", cached);
-		json_object_set_new(evidence,
-				    json_string_value(json_object_get(
-					    gs[i].row, "id")),
-				    rep);
-	}
-	if (journal_commit(ctx->journal, err) < 0)
-		goto out;
-	json_object_set_new(queried, name,
-			    json_pack("{s:b, s:I, s:f}", "queried", allowed,
-				      "jobs", (json_int_t)json_array_size(ids),
-				      "next_query_in_s", wait));
-	r = 0;
-	goto out;
-unreachable:
-	ctx_partial_error(ctx, cerr.code, cerr.message);
-	json_object_set_new(queried, name,
-			    json_pack("{s:b, s:s}", "queried", 0, "error",
-				      err_name(cerr.code)));
-	r = 0;
-out:
-	for (i = 0; gs && i < n; i++)
-		gathered_release(&gs[i]);
-	free(gs);
-	cluster_release(&c);
-	err_release(&cerr);
-	json_decref(ids);
-	json_decref(states);
-	json_decref(cached);
-	return r;
-}
-
-/* ---------------------------------------------------------------- */
-/* The primitive                                                      */
-/* ---------------------------------------------------------------- */
-
-static int status_run(struct ctx *ctx, const json_t *spec, json_t **data,
-		      struct err *err)
-{
-	const char *one = json_string_value(json_object_get(spec,
-							     "sprint_id"));
-	const char *study = json_string_value(json_object_get(spec, "study"));
-	json_t *live = NULL, *shown = NULL, *params = NULL, *by_cluster = NULL;
-	json_t *evidence = json_object(), *queried = json_object();
-	json_t *sprints = json_array(), *row = NULL;
+	json_t *by_cluster = json_object(), *rows, *summary = NULL;
 	const char *name;
-	json_t *rows;
 	size_t i;
 	int r = -1;
 
-	if (one && sprint_get(ctx->journal, &row, one, err) < 0)
-		goto out;
-	params = json_pack("[s?,s?,s?,s?]", one, one, study, study);
-	if (journal_exec(ctx->journal, &live,
-			 "SELECT * FROM sprints WHERE state IN ('pending', "
-			 "'submitted', 'running') AND (? IS NULL OR id = ?) "
-			 "AND (? IS NULL OR study = ?) ORDER BY created_at, id",
-			 params, err) < 0)
-		goto out;
-	by_cluster = json_object();
 	for (i = 0; i < json_array_size(live); i++) {
 		json_t *s = json_array_get(live, i);
 		const char *cl = json_string_value(json_object_get(s,
@@ -527,72 +94,125 @@ static int status_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		json_array_append(json_object_get(by_cluster, cl), s);
 	}
 	json_object_foreach(by_cluster, name, rows) {
-		if (refresh_cluster(ctx, name, rows, evidence, queried, err) <
-		    0)
-			goto out;
-	}
-	/* What to show: the one asked for, else live ones and recent. */
-	json_decref(params);
-	params = json_pack("[s?,s?,s?,s?,s?]", one, one, one, study, study);
-	if (journal_exec(ctx->journal, &shown,
-			 "SELECT id FROM sprints WHERE id IN (SELECT ? UNION "
-			 "SELECT id FROM sprints WHERE ? IS NULL AND state IN "
-			 "('pending', 'submitted', 'running') UNION SELECT id "
-			 "FROM sprints WHERE ? IS NULL AND finished_at >= "
-			 "strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')) "
-			 "AND (? IS NULL OR study = ?) "
-			 "ORDER BY created_at, id LIMIT 1000",
-			 params, err) < 0)
-		goto out;
-	for (i = 0; i < json_array_size(shown); i++) {
-		const char *id = json_string_value(
-			json_object_get(json_array_get(shown, i), "id"));
-		json_t *rep = json_object_get(evidence, id);
-		json_t *out = NULL;
+		struct err unreachable = ERR_INIT;
+		char detail[ERR_MESSAGE_MAX + 128];
 
-		if (sprint_report(ctx, id,
-				  rep ? json_object_get(rep, "evidence")
-				      : NULL,
-				  &out, err) < 0)
+		if (refresh_cluster(ctx->journal, ctx->config, name, rows,
+				    evidence, &summary, &unreachable,
+				    err) < 0) {
+			err_release(&unreachable);
 			goto out;
-		json_array_append_new(sprints, out);
+		}
+		if (unreachable.code != ERR_NONE) {
+			snprintf(detail, sizeof(detail), "cluster '%s': %s",
+				 name, unreachable.message);
+			ctx_partial_error(ctx, unreachable.code, detail, name);
+		}
+		err_release(&unreachable);
+		json_object_set_new(clusters, name, summary);
+		summary = NULL;
 	}
-	*data = json_pack("{s:O, s:I, s:O}", "sprints", sprints, "live",
-			  (json_int_t)json_array_size(live), "clusters",
-			  queried);
 	r = 0;
 out:
-	json_decref(row);
-	json_decref(live);
-	json_decref(shown);
-	json_decref(params);
 	json_decref(by_cluster);
-	json_decref(evidence);
-	json_decref(queried);
-	json_decref(sprints);
 	return r;
 }
 
-static const enum err_code status_errors[] = { ERR_NOT_FOUND, ERR_NONE };
+/* Check the spec's study and sprint before anything is read. */
+static int check_spec(struct ctx *ctx, const char *one, const char *study,
+		      struct err *err)
+{
+	json_t *row = NULL;
+
+	if (study && !config_study(ctx->config, study)) {
+		err_set(err, ERR_NOT_FOUND, "no study '%s' in %s", study,
+			ctx->config_path);
+		return err_remedy(err, "`hpcloop study-list` lists the "
+				  "studies of hpcloop.yaml");
+	}
+	if (one && sprint_get(ctx->journal, &row, one, err) < 0)
+		return -1;
+	json_decref(row);
+	return 0;
+}
+
+static int status_run(struct ctx *ctx, const json_t *spec, json_t **data,
+		      struct err *err)
+{
+	struct sprint_page_query q;
+	const json_t *v;
+	json_t *live = NULL, *page = NULL, *sprints = json_array();
+	json_t *evidence = json_object(), *clusters = json_object();
+	json_t *still = NULL;
+	char *next = NULL;
+	size_t i;
+	int r = -1;
+
+	memset(&q, 0, sizeof(q));
+	q.id = json_string_value(json_object_get(spec, "sprint_id"));
+	q.study = json_string_value(json_object_get(spec, "study"));
+	q.cursor = json_string_value(json_object_get(spec, "cursor"));
+	v = json_object_get(spec, "limit");
+	q.limit = v ? (int)json_integer_value(v) : STATUS_DEFAULT_LIMIT;
+	q.finished_window_s = STATUS_FINISHED_WINDOW_S;
+	if (check_spec(ctx, q.id, q.study, err) < 0 ||
+	    sprint_list_live(ctx->journal, &live, q.study, q.id, err) < 0 ||
+	    refresh_all(ctx, live, evidence, clusters, err) < 0 ||
+	    sprint_page(ctx->journal, &page, &next, &q, err) < 0 ||
+	    sprint_list_live(ctx->journal, &still, q.study, q.id, err) < 0)
+		goto out;
+	for (i = 0; i < json_array_size(page); i++) {
+		const json_t *row = json_array_get(page, i);
+
+		json_array_append_new(
+			sprints,
+			report(row, json_object_get(
+					    evidence,
+					    json_string_value(json_object_get(
+						    row, "id")))));
+	}
+	*data = json_pack("{s:O, s:I, s:O, s:s?}", "sprints", sprints, "live",
+			  (json_int_t)json_array_size(still), "clusters",
+			  clusters, "next", next);
+	r = 0;
+out:
+	free(next);
+	json_decref(live);
+	json_decref(still);
+	json_decref(page);
+	json_decref(sprints);
+	json_decref(evidence);
+	json_decref(clusters);
+	return r;
+}
+
+static const enum err_code status_errors[] = { ERR_NOT_FOUND, ERR_CONFLICT,
+					       ERR_NONE };
 
 const struct primitive prim_status = {
 	.name = "status",
 	.summary = "Refresh live sprints with one scheduler query per "
 		   "cluster and report their state with evidence",
 	.description =
-		"For every live sprint (or the one named): one scheduler "
-		"query per cluster for all job ids, when the shared query "
-		"budget allows (otherwise the journal's last answer is "
-		"reported as cached); new lines of heartbeats.jsonl are "
-		"ingested; a finished job is closed with its "
-		"completion.json, and without one it is never a success. "
-		"Each sprint comes with its state, phase, last heartbeat "
-		"age and the evidence. An unreachable cluster is a "
-		"`partial_errors` entry, not a failure.",
+		"For every live sprint (or the one named, or one study's): "
+		"one scheduler query per cluster for all job ids, within the "
+		"shared query budget (otherwise the last answer, with its "
+		"age, is the evidence); new lines of heartbeats.jsonl are "
+		"ingested; a completion.json is a claim, and a sprint "
+		"finishes when the scheduler confirms its job ended, never "
+		"as a success without the job's own record. A pending "
+		"sprint whose submission died is adopted when its job is "
+		"found, and failed after 10 minutes when it is not. One "
+		"page of sprints comes back: live ones first, then those "
+		"finished in the last day, newest first (`next` continues "
+		"it); `live` counts the live sprints after the refresh. An "
+		"unreachable cluster is a `partial_errors` entry naming it, "
+		"not a failure, and nothing is marked finished because of "
+		"it.",
 	.example = "{}",
 	.flags = PRIM_MUTATES | PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL |
 		 PRIM_NEEDS_CONFIG | PRIM_NEEDS_CLUSTER | PRIM_OWN_TX |
-		 PRIM_HTTP,
+		 PRIM_READ_SAFE | PRIM_HTTP,
 	.errors = status_errors,
 	.handler = status_run,
 };

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "journal.h"
 #include "primitive.h"
+#include "sprint.h"
 #include "banned.h"
 
 static int study_list_run(struct ctx *ctx, const json_t *spec,
@@ -13,41 +14,28 @@ static int study_list_run(struct ctx *ctx, const json_t *spec,
 	json_t *studies = json_object_get(ctx->config->root, "studies");
 	json_t *out = json_array(), *counts = NULL, *st;
 	const char *name;
-	size_t i;
 
 	(void)spec;
-	if (journal_exec(ctx->journal, &counts,
-			 "SELECT study, count(*) AS n, sum(state IN "
-			 "('pending', 'submitted', 'running')) AS live, "
-			 "max(created_at) AS last FROM sprints GROUP BY study",
-			 NULL, err) < 0) {
+	if (sprint_study_counts(ctx->journal, &counts, err) < 0) {
 		json_decref(out);
 		return -1;
 	}
 	json_object_foreach(studies, name, st) {
+		json_t *c = json_object_get(counts, name);
 		json_t *row = json_pack(
-			"{s:s, s:O, s:O?, s:O?, s:b, s:i, s:i, s:n}", "name",
-			name, "cluster", json_object_get(st, "cluster"),
+			"{s:s, s:O, s:O?, s:O?, s:b, s:O?, s:O?, s:O?}",
+			"name", name, "cluster", json_object_get(st, "cluster"),
 			"description", json_object_get(st, "description"),
 			"metric", json_object_get(st, "metric"), "allow_loop",
 			json_is_true(json_object_get(st, "allow_loop")),
-			"sprints", 0, "live", 0, "last_sprint_at");
+			"sprints", json_object_get(c, "sprints"), "live",
+			json_object_get(c, "live"), "last_sprint_at",
+			json_object_get(c, "last_sprint_at"));
 
-		for (i = 0; i < json_array_size(counts); i++) {
-			json_t *c = json_array_get(counts, i);
-
-			if (!json_equal(json_object_get(c, "study"),
-					json_object_get(row, "name")))
-				continue;
-			json_object_set(row, "sprints", json_object_get(c, "n"));
-			json_object_set(row, "live", json_object_get(c, "live"));
-			json_object_set(row, "last_sprint_at",
-					json_object_get(c, "last"));
+		if (!c) {
+			json_object_set_new(row, "sprints", json_integer(0));
+			json_object_set_new(row, "live", json_integer(0));
 		}
-		if (!json_object_get(row, "description"))
-			json_object_set_new(row, "description", json_null());
-		if (!json_object_get(row, "metric"))
-			json_object_set_new(row, "metric", json_null());
 		json_array_append_new(out, row);
 	}
 	json_decref(counts);

@@ -16,26 +16,26 @@ static int study_show_run(struct ctx *ctx, const json_t *spec,
 {
 	const char *name = json_string_value(json_object_get(spec, "name"));
 	json_t *redacted = NULL, *opts = NULL, *argv = NULL, *recent = NULL;
-	json_t *params = NULL, *rows = NULL;
+	json_t *rows = NULL;
 	char *context = NULL, *dir = NULL;
 	const json_t *study;
 	size_t i;
 	int r = -1;
 
 	study = config_study(ctx->config, name);
-	if (!study)
-		return err_set(err, ERR_NOT_FOUND, "no study '%s'", name);
+	if (!study) {
+		err_set(err, ERR_NOT_FOUND, "no study '%s' in %s", name,
+			ctx->config_path);
+		return err_remedy(err, "`hpcloop study-list` lists the "
+				  "studies of hpcloop.yaml");
+	}
 	redacted = config_redacted(ctx->config);
 	if (config_job_options(&opts, ctx->config, name, NULL, err) < 0 ||
 	    config_agent_argv(&argv, ctx->config, name, err) < 0 ||
 	    config_context(&context, ctx->config, name, err) < 0)
 		goto out;
 	dir = config_sprints_dir(ctx->config, name);
-	params = json_pack("[s]", name);
-	if (journal_exec(ctx->journal, &rows,
-			 "SELECT * FROM sprints WHERE study = ? ORDER BY "
-			 "created_at DESC, id DESC LIMIT 10",
-			 params, err) < 0)
+	if (sprint_recent(ctx->journal, &rows, name, 10, err) < 0)
 		goto out;
 	recent = json_array();
 	for (i = 0; i < json_array_size(rows); i++) {
@@ -66,7 +66,6 @@ out:
 	json_decref(opts);
 	json_decref(argv);
 	json_decref(recent);
-	json_decref(params);
 	json_decref(rows);
 	free(context);
 	free(dir);

@@ -1,21 +1,23 @@
 /*
- * submit-flow: submit a research idea as one sprint: render its job,
- * commit it as pending, write its directory through the cluster's
- * transport, submit it, and commit the job id (DESIGN §4 two-phase
- * submission).  A crash between the two phases leaves a pending sprint
- * carrying the idempotency key; the retry finds it and adopts the job
- * the scheduler already has (by the sprint id in its comment) or
- * submits it then, so a job is never lost or duplicated.
+ * submit-flow: submit a research idea as one sprint, exactly once
+ * (DESIGN §4).  Everything that can be wrong with the spec or the config
+ * fails before the journal changes.  Then, with the two phases of
+ * sprint_submit.c: the sprint is committed as pending under the call's
+ * idempotency key; its directory is written and its job submitted with
+ * the sprint id in the job's name and comment, with no journal lock
+ * held; the job id is committed with the result.  A concurrent call with
+ * the same key is told to retry (in_progress) or replays; a call that
+ * finds a dead attempt resumes it, adopting the job the scheduler
+ * already has (found by the sprint id) rather than submitting twice.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "buf.h"
 #include "cluster.h"
 #include "config.h"
 #include "crypto.h"
-#include "ids.h"
+#include "fault.h"
 #include "jobgen.h"
 #include "journal.h"
 #include "primitive.h"
@@ -25,75 +27,65 @@
 #include "xalloc.h"
 #include "banned.h"
 
-/* The data every outcome of the call returns. */
-static json_t *result(const json_t *row, const struct jobgen *g)
+/* ---------------------------------------------------------------- */
+/* The result                                                         */
+/* ---------------------------------------------------------------- */
+
+/* The data of the call from the sprint 'row' (as the journal has it). */
+static json_t *result(const json_t *row, void *arg)
 {
 	json_t *meta = json_loads(json_string_value(json_object_get(row,
 							"metadata")),
 				  0, NULL);
-	json_t *out = json_pack(
-		"{s:O, s:O, s:O, s:O, s:O, s:O, s:O?}", "sprint_id",
-		json_object_get(row, "id"), "study",
-		json_object_get(row, "study"), "cluster",
-		json_object_get(row, "cluster"), "state",
-		json_object_get(row, "state"), "job_id",
-		json_object_get(row, "job_id"), "directory",
-		json_object_get(row, "directory"), "time_limit_s",
-		json_object_get(meta, "time_limit_s"));
+	json_t *opts = json_object_get(meta, "job_options");
+	json_t *limit = json_object_get(meta, "time_limit_s");
+	json_t *out;
 
-	if (g && g->job_options)
-		json_object_set(out, "job_options", g->job_options);
+	(void)arg;
+	out = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
+			"sprint_id", json_object_get(row, "id"), "study",
+			json_object_get(row, "study"), "cluster",
+			json_object_get(row, "cluster"), "state",
+			json_object_get(row, "state"), "phase",
+			json_object_get(row, "phase"), "error",
+			json_object_get(row, "error"), "job_id",
+			json_object_get(row, "job_id"), "directory",
+			json_object_get(row, "directory"), "retry_of",
+			json_object_get(row, "retry_of"), "created_at",
+			json_object_get(row, "created_at"));
+	if (json_is_object(opts))
+		json_object_set(out, "job_options", opts);
 	else
-		json_object_set(out, "job_options",
-				json_object_get(meta, "job_options"));
-	if (!json_object_get(out, "job_options"))
 		json_object_set_new(out, "job_options", json_object());
-	if (!json_object_get(out, "time_limit_s"))
-		json_object_set_new(out, "time_limit_s", json_integer(0));
+	json_object_set_new(out, "time_limit_s",
+			    json_is_integer(limit) ? json_incref(limit)
+						   : json_integer(0));
 	json_decref(meta);
 	return out;
 }
 
 /*
- * Phase 1: the sprint row, pending, with its key and token hash.
+ * A replay's data: the stored result with the live fields (state,
+ * phase, error, job id) of the sprint as it now stands (DESIGN §12).
  */
-static int insert_pending(struct ctx *ctx, const json_t *spec,
-			  const struct jobgen *g, const char *id,
-			  const char *dir, const char *token, struct err *err)
+static json_t *replay_data(const json_t *stored, const json_t *row)
 {
-	char now[IDS_TIME_LEN], hash[SHA256_HEX_LEN + 1];
-	const char *study = json_string_value(json_object_get(spec, "study"));
-	json_t *params = NULL, *meta = NULL, *ev = NULL;
-	int r = -1;
+	static const char *const live[] = { "state", "phase", "error",
+					    "job_id" };
+	json_t *out = stored ? json_deep_copy(stored) : result(row, NULL);
+	size_t i;
 
-	ids_now(now);
-	crypto_sha256_hex(hash, token, strlen(token));
-	if (sprint_ensure_study(ctx->journal, study, g->cluster, err) < 0)
-		goto out;
-	meta = json_pack("{s:O, s:i, s:O, s:s, s:i}", "job_options",
-			 g->job_options, "time_limit_s", g->time_limit_s,
-			 "agent_argv", g->agent_argv, "scheduler",
-			 g->scheduler, "red_team_max_rounds",
-			 g->red_team_rounds);
-	params = json_pack("[s,s,s,O,s,s,s,O,s]", id, study, g->cluster,
-			   json_object_get(spec, "idea"), dir, hash,
-			   ctx->idem_key, meta, now);
-	if (journal_exec(ctx->journal, NULL,
-			 "INSERT INTO sprints (id, study, cluster, idea, "
-			 "state, directory, token_hash, idem_key, metadata, "
-			 "created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, "
-			 "?, ?)",
-			 params, err) < 0)
-		goto out;
-	ev = json_pack("{s:s, s:s, s:s}", "study", study, "cluster",
-		       g->cluster, "directory", dir);
-	r = journal_event(ctx->journal, NULL, "sprint.created", id, ev, err);
-out:
-	json_decref(ev);
-	json_decref(meta);
-	json_decref(params);
-	return r;
+	for (i = 0; row && i < sizeof(live) / sizeof(live[0]); i++) {
+		const char *col = live[i];
+
+		json_object_set(out, col, json_object_get(row, col));
+	}
+	return out;
 }
+
+/* ---------------------------------------------------------------- */
+/* The cluster side                                                   */
+/* ---------------------------------------------------------------- */
 
 /*
  * Write the sprint directory: the token (0600) and the job script
@@ -122,11 +114,7 @@ out:
 	return r;
 }
 
-/*
- * Phase 2: submit the job to the scheduler of 'c', or adopt the one a
- * crashed attempt submitted (found by the sprint id 'id' in its
- * comment).  '*job_id_out' is new.
- */
+/* Submit the job of sprint 'id' in 'dir'; '*job_id_out' is new. */
 static int submit_job(struct cluster *c, char **job_id_out, const char *id,
 		      const char *dir, const struct jobgen *g,
 		      struct err *err)
@@ -134,18 +122,8 @@ static int submit_job(struct cluster *c, char **job_id_out, const char *id,
 	struct sched_submit req;
 	struct buf script = BUF_INIT, out = BUF_INIT, errp = BUF_INIT;
 	char name[64];
-	json_t *found = NULL;
-	int r = -1;
+	int r;
 
-	*job_id_out = NULL;
-	if (sched_find(c->sched, &found, id, err) < 0)
-		goto done;
-	if (json_array_size(found)) {
-		*job_id_out = xstrdup(json_string_value(json_array_get(found,
-								       0)));
-		r = 0;
-		goto done;
-	}
 	snprintf(name, sizeof(name), "hpl-%s", id);
 	buf_addf(&script, "%s/run_sprint.sh", dir);
 	buf_addf(&out, "%s/job.out", dir);
@@ -161,250 +139,215 @@ static int submit_job(struct cluster *c, char **job_id_out, const char *id,
 	req.time_limit_s = g->time_limit_s;
 	req.env = g->env;
 	r = sched_submit(c->sched, job_id_out, &req, err);
-done:
-	json_decref(found);
 	buf_release(&script);
 	buf_release(&out);
 	buf_release(&errp);
 	return r;
 }
 
-/* Phase 2 committed: the job id, the jobs row and the event. */
-static int record_submitted(struct ctx *ctx, const char *id,
-			    const char *cluster, const char *job_id,
-			    struct err *err)
+/*
+ * Whether a failure 'err' of the cluster work proves that nothing
+ * reached the scheduler.  A timeout or a lost connection while
+ * submitting may have left a job behind: that attempt is not clean.
+ */
+static int failure_is_clean(const struct err *err, int submitting)
 {
-	char now[IDS_TIME_LEN];
-	json_t *params, *ev;
-	int r;
-
-	ids_now(now);
-	params = json_pack("[s,s,s]", job_id, now, id);
-	r = journal_exec(ctx->journal, NULL,
-			 "UPDATE sprints SET job_id = ?, submitted_at = ?, "
-			 "state = 'submitted' WHERE id = ? AND state = "
-			 "'pending'",
-			 params, err);
-	json_decref(params);
-	if (r < 0)
-		return -1;
-	params = json_pack("[s,s,s,s,s]", id, cluster, job_id, now, now);
-	r = journal_exec(ctx->journal, NULL,
-			 "INSERT INTO jobs (sprint_id, cluster, "
-			 "scheduler_job_id, state, submitted_at, updated_at) "
-			 "VALUES (?, ?, ?, 'submitted', ?, ?)",
-			 params, err);
-	json_decref(params);
-	if (r < 0)
-		return -1;
-	ev = json_pack("{s:s, s:s}", "job_id", job_id, "cluster", cluster);
-	r = journal_event(ctx->journal, NULL, "sprint.submitted", id, ev, err);
-	json_decref(ev);
-	return r;
+	if (!submitting)
+		return 1;
+	return err->code != ERR_TIMEOUT && err->code != ERR_SSH_UNREACHABLE &&
+	       err->code != ERR_REMOTE_COMMAND_FAILED &&
+	       err->code != ERR_INTERRUPTED;
 }
 
 /*
- * The submission failed after phase 1: record the sprint as failed,
- * commit that (the dispatcher rolls back what a failed handler left
- * open), and hand the original error back.
+ * The job of the resumed sprint 'id' that a dead attempt may have
+ * submitted: its id (new) in '*job_id_out', or NULL.
  */
-static int record_failure(struct ctx *ctx, const char *id, struct err *err)
+static int find_job(struct cluster *c, char **job_id_out, const char *id,
+		    struct err *err)
 {
-	struct err ignored = ERR_INIT;
-	json_t *completion;
-	int transitioned;
+	json_t *found = NULL;
 
-	completion = json_pack("{s:s, s:s, s:s}", "status", "failed",
-			       "error", err->message, "error_code",
-			       err_name(err->code));
-	if (journal_begin(ctx->journal, &ignored) == 0) {
-		if (sprint_finish(ctx->journal, &transitioned, id, "failed",
-				  completion, NULL, &ignored) == 0)
-			journal_commit(ctx->journal, &ignored);
-		else
-			journal_rollback(ctx->journal);
-	}
-	json_decref(completion);
-	err_release(&ignored);
-	return -1;
-}
-
-/* Forget the key of the failed attempt 'row', so it can be retried. */
-static int release_key(struct ctx *ctx, const json_t *row, struct err *err)
-{
-	json_t *params = json_pack("[O]", json_object_get(row, "id"));
-	int r = journal_exec(ctx->journal, NULL,
-			     "UPDATE sprints SET idem_key = NULL WHERE id = ?",
-			     params, err);
-
-	json_decref(params);
-	return r;
-}
-
-/* Store the hash of 'token' for sprint 'id'. */
-static int set_token(struct ctx *ctx, const char *id, const char *token,
-		     struct err *err)
-{
-	char hash[SHA256_HEX_LEN + 1];
-	json_t *params;
-	int r;
-
-	crypto_sha256_hex(hash, token, strlen(token));
-	params = json_pack("[s,s]", hash, id);
-	r = journal_exec(ctx->journal, NULL,
-			 "UPDATE sprints SET token_hash = ? WHERE id = ?",
-			 params, err);
-	json_decref(params);
-	return r;
-}
-
-/*
- * The sprint an earlier attempt with this call's key left, if any: a
- * pending one is resumed, a submitted one is replayed, and one that
- * failed before reaching the scheduler frees its key for a new try.
- */
-static int earlier_attempt(struct ctx *ctx, json_t **row_out,
-			   struct err *err)
-{
-	json_t *params = json_pack("[s]", ctx->idem_key);
-	json_t *row = NULL;
-	int r;
-
-	*row_out = NULL;
-	r = journal_row(ctx->journal, &row,
-			"SELECT * FROM sprints WHERE idem_key = ?", params,
-			err);
-	json_decref(params);
-	if (r < 0 || !row)
-		return r;
-	if (json_is_null(json_object_get(row, "job_id")) &&
-	    sprint_state_terminal(json_string_value(
-		    json_object_get(row, "state")))) {
-		r = release_key(ctx, row, err);
-		json_decref(row);
-		return r;
-	}
-	*row_out = row;
+	*job_id_out = NULL;
+	if (sched_find(c->sched, &found, id, err) < 0)
+		return -1;
+	if (json_array_size(found))
+		*job_id_out = xstrdup(json_string_value(json_array_get(found,
+								       0)));
+	json_decref(found);
 	return 0;
 }
 
-/* '<sprints dir of study>/<dir name>' as a new string, or NULL. */
-static char *new_sprint_dir(const struct config *cfg, const char *study,
-			    const char *id, const char *idea)
-{
-	char *base = config_sprints_dir(cfg, study);
-	char *name, *dir;
-	size_t n;
+/* ---------------------------------------------------------------- */
+/* The primitive                                                      */
+/* ---------------------------------------------------------------- */
 
-	if (!base)
-		return NULL;
-	name = sprint_dir_name(id, idea, time(NULL));
-	n = strlen(base) + strlen(name) + 2;
-	dir = xmalloc(n);
-	snprintf(dir, n, "%s/%s", base, name);
-	free(base);
-	free(name);
-	return dir;
+/* The render request for sprint 'id' in 'dir' from 'spec'. */
+static void request_of(struct jobgen_request *req, const json_t *spec,
+		       const char *id, const char *dir)
+{
+	const json_t *v = json_object_get(spec, "time_limit_s");
+
+	memset(req, 0, sizeof(*req));
+	req->study = json_string_value(json_object_get(spec, "study"));
+	req->idea = json_string_value(json_object_get(spec, "idea"));
+	req->job_options = json_object_get(spec, "job_options");
+	req->time_limit_s = v ? (int)json_integer_value(v) : 0;
+	req->sprint_id = id;
+	req->sprint_dir = dir;
+}
+
+/*
+ * Check everything the spec and the config decide, before the journal
+ * changes: the study, its job options, the rendering of its job, and
+ * that its cluster opens.  Fills 'g' with a trial rendering (its
+ * metadata is what the sprint keeps) and 'c'.
+ */
+static int check_inputs(struct ctx *ctx, const json_t *spec,
+			struct jobgen *g, struct cluster *c, char **base_out,
+			struct err *err)
+{
+	const char *study = json_string_value(json_object_get(spec, "study"));
+	struct jobgen_request req;
+
+	*base_out = NULL;
+	if (!config_study(ctx->config, study)) {
+		err_set(err, ERR_NOT_FOUND, "no study '%s' in %s", study,
+			ctx->config_path);
+		return err_remedy(err, "`hpcloop study-list` lists the "
+				  "studies of hpcloop.yaml");
+	}
+	*base_out = config_sprints_dir(ctx->config, study);
+	request_of(&req, spec, "sp-000000", *base_out);
+	if (jobgen_build(g, ctx->config, &req, err) < 0)
+		return -1;
+	return cluster_open(c, ctx->config, g->cluster, err);
+}
+
+/* What the sprint keeps of its job in its metadata: a new object. */
+static json_t *job_metadata(const struct jobgen *g)
+{
+	return json_pack("{s:O, s:i, s:O, s:s, s:i}", "job_options",
+			 g->job_options, "time_limit_s", g->time_limit_s,
+			 "agent_argv", g->agent_argv, "scheduler",
+			 g->scheduler, "red_team_max_rounds",
+			 g->red_team_rounds);
+}
+
+/*
+ * Get the sprint of attempt 'a' onto the scheduler: adopt the job a
+ * dead attempt submitted, or write the directory (with a new token) and
+ * submit.  '*job_id_out' is new.  '*submitting_out' says whether the
+ * failure, if any, happened while submitting.
+ */
+static int place_job(struct ctx *ctx, struct sprint_attempt *a,
+		     struct cluster *c, const struct jobgen *g,
+		     const char *dir, char **job_id_out, int *submitting_out,
+		     struct err *err)
+{
+	char token[33] = "", hash[SHA256_HEX_LEN + 1];
+	int r = -1;
+
+	*job_id_out = NULL;
+	*submitting_out = 0;
+	if (a->found == IDEM_RESUME) {
+		if (find_job(c, job_id_out, a->id, err) < 0)
+			return -1;
+		if (*job_id_out)
+			return 0;
+	}
+	if (crypto_random_hex(token, 16) < 0)
+		return err_set(err, ERR_INTERNAL, "no randomness for a token");
+	crypto_sha256_hex(hash, token, strlen(token));
+	/* The token's hash is committed before the token file exists. */
+	if (journal_begin(ctx->journal, err) < 0)
+		goto out;
+	if (sprint_set_token(ctx->journal, a->id, hash, err) < 0 ||
+	    journal_commit(ctx->journal, err) < 0) {
+		journal_rollback(ctx->journal);
+		goto out;
+	}
+	if (write_dir(c, dir, token, g, err) < 0)
+		goto out;
+	fault_point("submit.before_sched");
+	*submitting_out = 1;
+	if (submit_job(c, job_id_out, a->id, dir, g, err) < 0)
+		goto out;
+	fault_point("submit.after_sched");
+	r = 0;
+out:
+	memset(token, 0, sizeof(token));
+	return r;
 }
 
 static int submit_flow_run(struct ctx *ctx, const json_t *spec,
 			   json_t **data, struct err *err)
 {
-	struct jobgen g = JOBGEN_INIT;
-	struct jobgen_request req;
+	struct sprint_attempt a = SPRINT_ATTEMPT_INIT;
+	struct jobgen trial = JOBGEN_INIT, g = JOBGEN_INIT;
 	struct cluster c = CLUSTER_INIT;
-	const char *study = json_string_value(json_object_get(spec, "study"));
-	json_t *row = NULL, *v;
-	char id[SPRINT_ID_MAX], token[33] = "";
-	char *dir = NULL, *job_id = NULL;
-	int r = -1;
+	struct sprint_new n;
+	struct jobgen_request req;
+	json_t *meta = NULL;
+	char *base = NULL, *job_id = NULL, hash[SHA256_HEX_LEN + 1];
+	const char *dir;
+	int submitting = 0, r = -1;
 
-	if (earlier_attempt(ctx, &row, err) < 0)
+	if (check_inputs(ctx, spec, &trial, &c, &base, err) < 0)
 		goto out;
-	if (row && strcmp(json_string_value(json_object_get(row, "state")),
-			  "pending")) {
-		/* Submitted before, but its record was not stored. */
+	memset(&n, 0, sizeof(n));
+	n.study = json_string_value(json_object_get(spec, "study"));
+	n.cluster = trial.cluster;
+	n.idea = json_string_value(json_object_get(spec, "idea"));
+	/* No token exists yet: place_job makes and hashes one. */
+	memset(hash, '0', SHA256_HEX_LEN);
+	hash[SHA256_HEX_LEN] = '\0';
+	n.token_hash = hash;
+	meta = job_metadata(&trial);
+	n.metadata = meta;
+	a.primitive = ctx->prim->name;
+	a.key = &ctx->key;
+	if (sprint_submit_begin(ctx->journal, &a, &n, base, err) < 0)
+		goto out;
+	fault_point("submit.after_pending");
+	if (a.found == IDEM_REPLAY) {
 		ctx->replayed = 1;
-		*data = result(row, NULL);
+		*data = replay_data(a.stored, a.row);
+		if (!a.stored && a.row &&
+		    sprint_submit_store(ctx->journal, &a, *data, err) < 0)
+			goto out;
 		r = 0;
 		goto out;
 	}
-	if (row) {
-		/* Resume the crashed attempt rather than start again. */
-		snprintf(id, sizeof(id), "%s",
-			 json_string_value(json_object_get(row, "id")));
-		dir = xstrdup(json_string_value(json_object_get(row,
-							"directory")));
-	} else {
-		if (!config_study(ctx->config, study)) {
-			err_set(err, ERR_NOT_FOUND, "no study '%s'", study);
-			goto out;
-		}
-		if (sprint_new_id(ctx->journal, id, err) < 0)
-			goto out;
-		dir = new_sprint_dir(ctx->config, study, id,
-				     json_string_value(json_object_get(spec,
-								       "idea")));
-	}
-	memset(&req, 0, sizeof(req));
-	req.study = study;
-	req.idea = json_string_value(json_object_get(spec, "idea"));
-	req.job_options = json_object_get(spec, "job_options");
-	v = json_object_get(spec, "time_limit_s");
-	req.time_limit_s = v ? (int)json_integer_value(v) : 0;
-	req.sprint_id = id;
-	req.sprint_dir = dir;
-	/*
-	 * Everything that can be wrong with the input or the config fails
-	 * here, before the journal changes.
-	 */
+	dir = json_string_value(json_object_get(a.row, "directory"));
+	request_of(&req, spec, a.id, dir);
 	if (jobgen_build(&g, ctx->config, &req, err) < 0 ||
-	    cluster_open(&c, ctx->config, g.cluster, err) < 0)
-		goto out;
-	if (crypto_random_hex(token, 16) < 0) {
-		err_set(err, ERR_INTERNAL, "no randomness for a token");
-		goto out;
-	}
-	/* Phase 1.  A resumed sprint gets a new token: the old may be lost. */
-	if (!row && insert_pending(ctx, spec, &g, id, dir, token, err) < 0)
-		goto out;
-	if (row && set_token(ctx, id, token, err) < 0)
-		goto out;
-	if (journal_commit(ctx->journal, err) < 0)
-		goto out;
-	/*
-	 * Phase 2, with no lock held while the cluster is busy; the
-	 * dispatcher commits the last transaction with the idempotency
-	 * record.
-	 */
-	if (write_dir(&c, dir, token, &g, err) < 0 ||
-	    submit_job(&c, &job_id, id, dir, &g, err) < 0) {
-		record_failure(ctx, id, err);
+	    place_job(ctx, &a, &c, &g, dir, &job_id, &submitting, err) < 0) {
+		sprint_submit_abandon(ctx->journal, &a, err,
+				      failure_is_clean(err, submitting));
 		goto out;
 	}
-	if (journal_begin(ctx->journal, err) < 0 ||
-	    record_submitted(ctx, id, g.cluster, job_id, err) < 0)
+	if (sprint_submit_commit(ctx->journal, &a, g.cluster, job_id, result,
+				 NULL, data, err) < 0)
 		goto out;
-	json_decref(row);
-	if (sprint_get(ctx->journal, &row, id, err) < 0)
-		goto out;
-	*data = result(row, &g);
+	fault_point("submit.after_commit");
 	r = 0;
 out:
-	memset(token, 0, sizeof(token));
 	cluster_release(&c);
+	jobgen_release(&trial);
 	jobgen_release(&g);
-	json_decref(row);
-	free(dir);
+	sprint_attempt_release(&a);
+	json_decref(meta);
+	free(base);
 	free(job_id);
 	return r;
 }
 
 static const enum err_code submit_flow_errors[] = {
-	ERR_NOT_FOUND,	    ERR_SCHEDULER_UNAVAILABLE, ERR_SCHEDULER_REJECTED,
-	ERR_SSH_UNREACHABLE, ERR_HOST_KEY_MISMATCH,	   ERR_AUTH_FAILED,
-	ERR_TRANSFER_FAILED,	    ERR_REMOTE_COMMAND_FAILED,		   ERR_TIMEOUT,
-	ERR_CONFLICT,	    ERR_NONE
+	ERR_NOT_FOUND,	       ERR_CONFLICT,	      ERR_IN_PROGRESS,
+	ERR_SCHEDULER_UNAVAILABLE, ERR_SCHEDULER_REJECTED, ERR_SSH_UNREACHABLE,
+	ERR_HOST_KEY_MISMATCH, ERR_AUTH_FAILED,	      ERR_TRANSFER_FAILED,
+	ERR_REMOTE_COMMAND_FAILED, ERR_TIMEOUT,	      ERR_NONE
 };
 
 const struct primitive prim_submit_flow = {
@@ -416,13 +359,18 @@ const struct primitive prim_submit_flow = {
 		"the sprint as `pending`, writes its directory through the "
 		"cluster's transport, submits it with the sprint id in the "
 		"job's name and comment, and commits the job id. The same "
-		"spec (or `idempotency_key`) returns the first result with "
-		"\"idempotent\": true; a retry after a crash between the two "
-		"phases adopts the job the scheduler already has.",
+		"spec (or `idempotency_key`) answers with the first result "
+		"and \"idempotent\": true, its state, phase and error as "
+		"they are now; the same key with another spec is "
+		"`conflict`; while another call with the key is still "
+		"working, `in_progress` says when to retry. A retry after a "
+		"crash adopts the job the scheduler already has, so a job "
+		"is never submitted twice.",
 	.example = "{\"study\": \"demo\", \"idea\": \"try a smaller learning "
 		   "rate\"}",
 	.flags = PRIM_MUTATES | PRIM_KEYED | PRIM_NEEDS_JOURNAL |
-		 PRIM_NEEDS_CONFIG | PRIM_NEEDS_CLUSTER | PRIM_HTTP,
+		 PRIM_NEEDS_CONFIG | PRIM_NEEDS_CLUSTER | PRIM_OWN_TX |
+		 PRIM_HTTP,
 	.errors = submit_flow_errors,
 	.handler = submit_flow_run,
 };

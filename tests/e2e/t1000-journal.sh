@@ -12,7 +12,7 @@ test_expect_success 'init creates the config and the journal' '
 
 test_expect_success SQLITE3 'the journal is in WAL mode at the current version' '
 	test "$(sqlite3 .hpcloop/journal.db "PRAGMA journal_mode")" = wal &&
-	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 2
+	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 3
 '
 
 test_expect_success 'init again changes nothing and says so' '
@@ -54,7 +54,7 @@ test_expect_success 'events filter by subject and type' '
 test_expect_success 'doctor reports a healthy journal and config' '
 	hl doctor &&
 	test_json_field out .data.healthy true &&
-	test_json_field out .data.journal.schema_version 2 &&
+	test_json_field out .data.journal.schema_version 3 &&
 	test_json_field out .data.journal.integrity ok
 '
 
@@ -81,14 +81,64 @@ test_expect_success SQLITE3 'a journal from a newer hpcloop is refused' '
 	grep -q "newer" out
 '
 
-test_expect_success SQLITE3 'a journal of schema version 1 migrates forward, keeping its rows' '
-	cp .hpcloop/journal.db v1.db &&
-	sqlite3 v1.db "DROP INDEX sprints_finished; PRAGMA user_version = 1" &&
-	before=$(sqlite3 v1.db "SELECT count(*) FROM events") &&
-	hl events --journal v1.db &&
-	test "$(sqlite3 v1.db "PRAGMA user_version")" = 2 &&
-	sqlite3 v1.db "SELECT name FROM sqlite_master WHERE type = '"'"'index'"'"'" | grep -q sprints_finished &&
-	test "$(sqlite3 v1.db "SELECT count(*) FROM events")" = "$before"
+q () { sqlite3 "$@"; }
+
+# The SQL of the migration tests (quotes cannot live in a step's body).
+cat >v2.sql <<\EOF
+INSERT INTO studies (name, cluster, created_at, updated_at)
+	VALUES ('demo', 'local', 't', 't');
+INSERT INTO sprints (id, study, cluster, state, directory, idem_key,
+	job_id, created_at, finished_at)
+	VALUES ('sp-000001', 'demo', 'local', 'completed', '/d1', 'k1',
+		'7', 't', 't'),
+	('sp-000002', 'demo', 'local', 'pending', '/d2', 'k2', NULL,
+		't', NULL);
+INSERT INTO idempotency (primitive, key, spec_hash, data, created_at)
+	VALUES ('submit-flow', 'k1', 'h1', '{"sprint_id":"sp-000001"}', 't');
+INSERT INTO events (ts, type, subject)
+	VALUES ('t', 'sprint.created', 'sp-000001');
+EOF
+cat >edges.sql <<\EOF
+INSERT INTO studies (name, cluster, created_at, updated_at)
+	VALUES ('demo', 'local', 't', 't');
+INSERT INTO sprints (id, study, cluster, state, directory, job_id,
+	created_at)
+	VALUES ('sp-000001', 'demo', 'local', 'completed', '/d', '1', 't');
+EOF
+echo "UPDATE sprints SET state = 'running';" >edge.sql
+cat >check.sql <<\EOF
+INSERT INTO sprints (id, study, cluster, state, directory, created_at)
+	VALUES ('sp-000002', 'demo', 'local', 'running', '/d', 't');
+EOF
+sed "s/running/cached/; s/000002/000003/" check.sql >state.sql
+
+test_expect_success SQLITE3 'a journal of schema version 2 migrates forward, keeping its rows' '
+	"$HPCLOOP_TEST_TOOL" journal-old 2 v2.db &&
+	test "$(q v2.db "PRAGMA user_version")" = 2 &&
+	q v2.db <v2.sql &&
+	hl events --journal v2.db &&
+	test_json_field out .data.count 1 &&
+	test "$(q v2.db "PRAGMA user_version")" = 3 &&
+	q v2.db "SELECT id, state FROM sprints ORDER BY id" >got &&
+	printf "sp-000001|completed\nsp-000002|pending\n" >want &&
+	test_cmp want got &&
+	q v2.db "SELECT key, status, subject FROM idempotency ORDER BY key" >got &&
+	printf "k1|done|sp-000001\nk2|pending|sp-000002\n" >want &&
+	test_cmp want got &&
+	test "$(q v2.db "SELECT sprints, live FROM studies")" = "2|1" &&
+	test -z "$(q v2.db "PRAGMA foreign_key_check")"
+'
+
+test_expect_success SQLITE3 'the journal refuses a state edge that is not one' '
+	"$HPCLOOP_TEST_TOOL" journal-old 3 edges.db &&
+	q edges.db <edges.sql &&
+	! q edges.db <edge.sql 2>edge.err &&
+	grep -q "edge not allowed" edge.err &&
+	! q edges.db <check.sql 2>check.err &&
+	grep -qi "constraint" check.err &&
+	! q edges.db <state.sql 2>state.err &&
+	grep -qi "constraint" state.err &&
+	test "$(q edges.db "SELECT count(*) FROM sprints")" = 1
 '
 
 test_expect_success 'HPCLOOP_JOURNAL and --journal choose the file' '

@@ -22,7 +22,7 @@ test_expect_success 'submit-flow submits and answers with the job' '
 test_expect_success 'the sprint runs to completed' '
 	wait_state $sprint completed 60 &&
 	test_json_field out .data.sprints.0.phase done &&
-	test_json_field out .data.sprints.0.evidence.completion_file true &&
+	test_json_field out .data.sprints.0.evidence.completion_file.claim true &&
 	json_field out .data.sprints.0.evidence.scheduler.evidence.source | grep -q local &&
 	json_field out .data.sprints.0.summary | grep -q "lower the loss"
 '
@@ -104,7 +104,7 @@ test_expect_success 'complete again is a replay that changes nothing' '
 test_expect_success 'a finished sprint keeps the evidence for its state' '
 	hl status --spec "{\"sprint_id\":\"$sprint\"}" &&
 	test_json_field out .data.sprints.0.state completed &&
-	test_json_field out .data.sprints.0.evidence.completion_file true &&
+	test_json_field out .data.sprints.0.evidence.completion_file.claim true &&
 	test_json_field out .data.sprints.0.evidence.scheduler.evidence.source local
 '
 

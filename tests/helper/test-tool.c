@@ -15,6 +15,8 @@
  *					  primitive's output schema
  *   test-tool sha256 FILE		  hex digest of FILE
  *   test-tool keys FILE		  the top-level keys, sorted, one line
+ *   test-tool journal-old N PATH	  create a journal at the old schema
+ *					  version N (to test migrations)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +147,7 @@ static int cmd_row_counts(const char *path)
 		printf("absent\n");
 		return 0;
 	}
-	if (journal_open(&j, path, &err) < 0 ||
+	if (journal_open(&j, path, 0, &err) < 0 ||
 	    journal_row_counts(j, &counts, &err) < 0) {
 		fprintf(stderr, "test-tool: %s\n", err.message);
 		goto out;
@@ -260,8 +262,23 @@ out:
 	return r;
 }
 
+static int cmd_journal_old(const char *version, const char *path)
+{
+	struct err err = ERR_INIT;
+	int r = 0;
+
+	if (journal_create_old(path, (int)strtol(version, NULL, 10), &err) < 0) {
+		fprintf(stderr, "test-tool: %s\n", err.message);
+		r = 1;
+	}
+	err_release(&err);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "journal-old"))
+		return cmd_journal_old(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "keys"))
 		return cmd_keys(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "envelope"))
@@ -275,6 +292,6 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "sha256"))
 		return cmd_sha256(argv[2]);
 	fprintf(stderr, "usage: test-tool envelope|json-field|row-counts|"
-			"check-output|sha256|keys ...\n");
+			"check-output|sha256|keys|journal-old ...\n");
 	return 2;
 }

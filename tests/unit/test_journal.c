@@ -4,7 +4,8 @@
  * at JOURNAL_SCHEMA_VERSION, reopening keeps the data, a newer or a
  * damaged file is refused, statements bind and return typed JSON,
  * transactions commit and roll back, the events table is read in order
- * with its filters, idempotency records replay or conflict, and every
+ * with its filters and tail, reads that never create a journal, the
+ * sprint states CHECK, and every
  * core table is counted.  Each test works in its own directory under a
  * mkdtemp() directory that the group teardown removes.
  */
@@ -23,7 +24,9 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "idem.h"
 #include "journal.h"
+#include "sprint.h"
 #include "banned.h"
 
 /* The scratch directory of the whole run, made by group_setup(). */
@@ -45,7 +48,7 @@ static struct journal *open_ok(const char *name)
 	char path[512];
 
 	tmp_path(path, sizeof(path), name);
-	if (journal_open(&j, path, &err) < 0)
+	if (journal_open(&j, path, JOURNAL_CREATE, &err) < 0)
 		fail_msg("journal_open %s: %s", path, err.message);
 	assert_non_null(j);
 	assert_int_equal(err.code, ERR_NONE);
@@ -105,7 +108,9 @@ static json_t *events_ok(struct journal *j, int64_t since, int limit,
 	struct err err = ERR_INIT;
 	json_t *ev = NULL;
 
-	if (journal_events(j, &ev, since, limit, type, subject, &err) < 0)
+	struct journal_event_query q = { since, limit, 0, type, subject };
+
+	if (journal_events(j, &ev, &q, &err) < 0)
 		fail_msg("journal_events: %s", err.message);
 	assert_true(json_is_array(ev));
 	return ev;
@@ -224,7 +229,7 @@ static void test_journal_newer_version_refused(void **state)
 	journal_close(j);
 	tmp_path(path, sizeof(path), "newer/journal.db");
 	j = (struct journal *)&err;	/* must be reset to NULL */
-	assert_int_equal(journal_open(&j, path, &err), -1);
+	assert_int_equal(journal_open(&j, path, 0, &err), -1);
 	assert_null(j);
 	assert_int_equal(err.code, ERR_PRECONDITION_FAILED);
 	assert_non_null(strstr(err.message, "99"));
@@ -241,7 +246,7 @@ static void test_journal_garbage_is_corrupt(void **state)
 	(void)state;
 	write_garbage("garbage.db", "this is not a database, honest\n", 200);
 	tmp_path(path, sizeof(path), "garbage.db");
-	assert_int_equal(journal_open(&j, path, &err), -1);
+	assert_int_equal(journal_open(&j, path, 0, &err), -1);
 	assert_null(j);
 	assert_int_equal(err.code, ERR_JOURNAL_CORRUPT);
 	assert_int_equal(err_exit_class(err.code), 3);
@@ -258,7 +263,7 @@ static void test_journal_open_bad_parent(void **state)
 	(void)state;
 	write_garbage("plainfile", "x", 1);
 	tmp_path(path, sizeof(path), "plainfile/journal.db");
-	assert_int_equal(journal_open(&j, path, &err), -1);
+	assert_int_equal(journal_open(&j, path, JOURNAL_CREATE, &err), -1);
 	assert_null(j);
 	assert_int_equal(err.code, ERR_IO_FAILED);
 	err_release(&err);
@@ -501,53 +506,115 @@ static void test_journal_events_filters(void **state)
 	journal_close(j);
 }
 
-/* A stored result replays under the same spec hash only. */
-static void test_journal_idempotency(void **state)
+/* tail takes the newest events, still oldest first. */
+static void test_journal_events_tail(void **state)
 {
-	struct journal *j = open_ok("idem/journal.db");
+	struct journal *j = open_ok("tail/journal.db");
+	struct journal_event_query q = { 0, 2, 1, NULL, NULL };
 	struct err err = ERR_INIT;
-	json_t *data = json_pack("{s:s,s:[i,i]}", "id", "run-1", "n", 1, 2);
-	json_t *got = (json_t *)&err;
+	int64_t id[4], last;
+	json_t *ev = NULL;
 
 	(void)state;
-	assert_int_equal(journal_idem_get(j, &got, "init", "k1", "h1", &err),
-			 0);
-	assert_null(got);
-	assert_int_equal(journal_idem_put(j, "init", "k1", "h1", data, &err),
-			 0);
-	assert_int_equal(journal_idem_get(j, &got, "init", "k1", "h1", &err),
-			 1);
-	assert_non_null(got);
-	assert_true(json_equal(got, data));
-	assert_ptr_not_equal(got, data);
-	json_decref(got);
-	/* Another primitive or key is a different record. */
-	got = (json_t *)&err;
-	assert_int_equal(journal_idem_get(j, &got, "annotate", "k1", "h1",
-					  &err),
-			 0);
-	assert_null(got);
-	assert_int_equal(journal_idem_get(j, &got, "init", "k2", "h1", &err),
-			 0);
-	assert_null(got);
-	assert_int_equal(err.code, ERR_NONE);
-	/* The same key with another spec is a conflict. */
-	got = (json_t *)&err;
-	assert_int_equal(journal_idem_get(j, &got, "init", "k1", "h2", &err),
-			 -1);
-	assert_null(got);
-	assert_int_equal(err.code, ERR_CONFLICT);
-	assert_non_null(strstr(err.message, "k1"));
+	id[0] = add_event(j, "a", "s1", NULL);
+	id[1] = add_event(j, "b", "s2", NULL);
+	id[2] = add_event(j, "a", "s2", NULL);
+	id[3] = add_event(j, "a", NULL, NULL);
+	assert_int_equal(journal_events(j, &ev, &q, &err), 0);
+	assert_event_ids(ev, id + 2, 2);
+	q.subject = "s2";
+	q.limit = 5;
+	assert_int_equal(journal_events(j, &ev, &q, &err), 0);
+	assert_event_ids(ev, id + 1, 2);
+	assert_int_equal(journal_last_event_id(j, &last, &err), 0);
+	assert_int_equal(last, id[3]);
+	journal_close(j);
+}
+
+/* Reads never create a journal: a missing one is not_found. */
+static void test_journal_open_no_create(void **state)
+{
+	struct err err = ERR_INIT;
+	struct journal *j = (struct journal *)&err;
+	struct stat st;
+	char path[512];
+
+	(void)state;
+	tmp_path(path, sizeof(path), "nocreate/journal.db");
+	assert_int_equal(journal_open(&j, path, 0, &err), -1);
+	assert_null(j);
+	assert_int_equal(err.code, ERR_NOT_FOUND);
+	assert_non_null(strstr(err.remedy, "hpcloop init"));
+	tmp_path(path, sizeof(path), "nocreate");
+	assert_int_equal(stat(path, &st), -1);
 	err_release(&err);
-	/* The key is taken: a second put does not overwrite it. */
-	assert_int_equal(journal_idem_put(j, "init", "k1", "h2", data, &err),
-			 -1);
-	assert_int_not_equal(err.code, ERR_NONE);
-	err_release(&err);
-	assert_int_equal(int_of(j, "SELECT count(*) AS n FROM idempotency",
-				"n"),
-			 1);
-	json_decref(data);
+}
+
+/* A created journal and its directory are private to the user. */
+static void test_journal_modes(void **state)
+{
+	struct journal *j = open_ok("modes/dir/journal.db");
+	struct stat st;
+	char path[512];
+
+	(void)state;
+	tmp_path(path, sizeof(path), "modes/dir/journal.db");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	tmp_path(path, sizeof(path), "modes/dir");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	journal_close(j);
+}
+
+/* The network filesystems are recognised by their magic numbers. */
+static void test_journal_network_fs(void **state)
+{
+	(void)state;
+	assert_true(journal_fs_is_network(0x6969));	 /* NFS */
+	assert_true(journal_fs_is_network(0x0BD00BD0)); /* Lustre */
+	assert_true(journal_fs_is_network(0x47504653)); /* GPFS */
+	assert_false(journal_fs_is_network(0xEF53));	 /* ext4 */
+	assert_false(journal_fs_is_network(0x01021994)); /* tmpfs */
+	assert_false(journal_fs_is_network(0x58465342)); /* xfs */
+}
+
+/*
+ * The states in the CHECK of the sprints table are exactly those of
+ * enum sprint_state: one list, checked (STYLE: derive, not repeat).
+ */
+static void test_journal_sprint_states_match(void **state)
+{
+	struct journal *j = open_ok("states/journal.db");
+	struct err err = ERR_INIT;
+	json_t *params;
+	int i, r;
+
+	(void)state;
+	json_decref(exec_ok(j, "INSERT INTO studies (name, cluster, "
+			       "created_at, updated_at) VALUES "
+			       "('s', 'local', 't', 't')",
+			    NULL));
+	for (i = 0; i <= SPRINT__COUNT; i++) {
+		char id[32];
+		const char *name = i < SPRINT__COUNT
+					   ? sprint_state_name(i)
+					   : "cached";
+
+		snprintf(id, sizeof(id), "sp-%06d", i);
+		params = json_pack("[s,s]", id, name);
+		r = journal_exec(j, NULL,
+				 "INSERT INTO sprints (id, study, cluster, "
+				 "state, directory, job_id, created_at) "
+				 "VALUES (?, 's', 'local', ?, '/d', '1', 't')",
+				 params, &err);
+		json_decref(params);
+		if (i < SPRINT__COUNT && r < 0)
+			fail_msg("state %s refused: %s", name, err.message);
+		if (i == SPRINT__COUNT)
+			assert_int_equal(r, -1);
+		err_release(&err);
+	}
 	journal_close(j);
 }
 
@@ -577,8 +644,12 @@ static void test_journal_row_counts(void **state)
 	add_event(j, "a", NULL, NULL);
 	add_event(j, "b", NULL, NULL);
 	empty = json_object();
-	assert_int_equal(journal_idem_put(j, "init", "k", "h", empty, &err),
-			 0);
+	{
+		struct idem_key k = { "k", "h" };
+
+		assert_int_equal(idem_store(j, "init", &k, NULL, empty, &err),
+				 0);
+	}
 	json_decref(empty);
 	assert_int_equal(journal_row_counts(j, &counts, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(counts, "events")),
@@ -661,7 +732,11 @@ int main(void)
 		cmocka_unit_test(test_journal_close_rolls_back),
 		cmocka_unit_test(test_journal_events_order_and_fields),
 		cmocka_unit_test(test_journal_events_filters),
-		cmocka_unit_test(test_journal_idempotency),
+		cmocka_unit_test(test_journal_events_tail),
+		cmocka_unit_test(test_journal_open_no_create),
+		cmocka_unit_test(test_journal_modes),
+		cmocka_unit_test(test_journal_network_fs),
+		cmocka_unit_test(test_journal_sprint_states_match),
 		cmocka_unit_test(test_journal_row_counts),
 		cmocka_unit_test(test_journal_check_fresh),
 	};

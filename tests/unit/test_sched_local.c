@@ -130,7 +130,7 @@ static long world_number(const struct world *w, const char *name)
 	long v;
 
 	world_path(w, path, sizeof(path), name);
-	assert_int_equal(transport_read_file(w->t, &b, path, 64, &err), 0);
+	assert_int_equal(transport_read_file(w->t, &b, "/", path + 1, 64, &err), 0);
 	v = strtol(buf_str(&b), NULL, 10);
 	buf_release(&b);
 	return v;
@@ -330,11 +330,11 @@ static void test_sched_local_runs_detached(void **state)
 	json_decref(ev);
 
 	world_path(&w, path, sizeof(path), "job.out");
-	assert_int_equal(transport_read_file(w.t, &out, path, 4096, &err), 0);
+	assert_int_equal(transport_read_file(w.t, &out, "/", path + 1, 4096, &err), 0);
 	assert_non_null(strstr(buf_str(&out), "hello $(x) world\n"));
 	assert_non_null(strstr(buf_str(&out), w.dir));
 	world_path(&w, path, sizeof(path), "job.err");
-	assert_int_equal(transport_read_file(w.t, &out, path, 4096, &err), 0);
+	assert_int_equal(transport_read_file(w.t, &out, "/", path + 1, 4096, &err), 0);
 	assert_string_equal(buf_str(&out), "to-stderr\n");
 	assert_true(wait_gone(pid));
 	buf_release(&out);

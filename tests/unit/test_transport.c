@@ -241,7 +241,7 @@ static void test_transport_exec_timeout_kills_group(void **state)
 	assert_int_equal(err.code, ERR_TIMEOUT);
 	assert_int_equal(res.exit_code, -1);
 	assert_int_equal(res.signal, SIGKILL);
-	assert_int_equal(transport_read_file(t, &pid_text, pidfile, 64, &err),
+	assert_int_equal(transport_read_file(t, &pid_text, "/", pidfile + 1, 64, &err),
 			 0);
 	child = strtol(buf_str(&pid_text), NULL, 10);
 	assert_true(child > 0);
@@ -333,14 +333,14 @@ static void test_transport_write_file_atomic_mode(void **state)
 			 0);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0600);
-	assert_int_equal(transport_read_file(t, &b, path, 100, &err), 0);
+	assert_int_equal(transport_read_file(t, &b, "/", path + 1, 100, &err), 0);
 	assert_string_equal(buf_str(&b), "one");
 
 	assert_int_equal(transport_write_file(t, path, "#!/bin/sh\n", 10,
 					      0700, &err), 0);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0700);
-	assert_int_equal(transport_read_file(t, &b, path, 100, &err), 0);
+	assert_int_equal(transport_read_file(t, &b, "/", path + 1, 100, &err), 0);
 	assert_string_equal(buf_str(&b), "#!/bin/sh\n");
 
 	/* No temporary file is left beside it. */
@@ -358,7 +358,7 @@ static void test_transport_write_file_atomic_mode(void **state)
 
 	/* An empty file is a file too. */
 	assert_int_equal(transport_write_file(t, path, "", 0, 0644, &err), 0);
-	assert_int_equal(transport_read_file(t, &b, path, 100, &err), 0);
+	assert_int_equal(transport_read_file(t, &b, "/", path + 1, 100, &err), 0);
 	assert_int_equal(b.len, 0);
 
 	/* A parent that is a file cannot be a directory. */
@@ -398,19 +398,19 @@ static void test_transport_read_file_limits(void **state)
 	(void)state;
 	tmp_path(path, sizeof(path), "ten.txt");
 	put_file(path, "0123456789");
-	assert_int_equal(transport_read_file(t, &b, path, 10, &err), 0);
+	assert_int_equal(transport_read_file(t, &b, "/", path + 1, 10, &err), 0);
 	assert_string_equal(buf_str(&b), "0123456789");
-	assert_int_equal(transport_read_file(t, &b, path, 9, &err), -1);
+	assert_int_equal(transport_read_file(t, &b, "/", path + 1, 9, &err), -1);
 	assert_int_equal(err.code, ERR_TRANSFER_FAILED);
 	assert_non_null(strstr(err.message, path));
 	assert_int_equal(b.len, 0);
 
 	tmp_path(path, sizeof(path), "missing.txt");
-	assert_int_equal(transport_read_file(t, &b, path, 10, &err), -1);
+	assert_int_equal(transport_read_file(t, &b, "/", path + 1, 10, &err), -1);
 	assert_int_equal(err.code, ERR_NOT_FOUND);
 	assert_non_null(strstr(err.message, path));
 
-	assert_int_equal(transport_read_file(t, &b, tmpdir, 10, &err), -1);
+	assert_int_equal(transport_read_file(t, &b, "/", tmpdir + 1, 10, &err), -1);
 	assert_int_equal(err.code, ERR_IO_FAILED);
 	buf_release(&b);
 	err_release(&err);
@@ -428,26 +428,26 @@ static void test_transport_read_range_offsets(void **state)
 	(void)state;
 	tmp_path(path, sizeof(path), "range.txt");
 	put_file(path, "0123456789");
-	assert_int_equal(transport_read_range(t, &b, &size, path, 3, 4, &err),
+	assert_int_equal(transport_read_range(t, &b, &size, "/", path + 1, 3, 4, &err),
 			 0);
 	assert_string_equal(buf_str(&b), "3456");
 	assert_int_equal(size, 10);
-	assert_int_equal(transport_read_range(t, &b, &size, path, 7, 100,
+	assert_int_equal(transport_read_range(t, &b, &size, "/", path + 1, 7, 100,
 					      &err), 0);
 	assert_string_equal(buf_str(&b), "789");
-	assert_int_equal(transport_read_range(t, &b, &size, path, 10, 100,
+	assert_int_equal(transport_read_range(t, &b, &size, "/", path + 1, 10, 100,
 					      &err), 0);
 	assert_int_equal(b.len, 0);
-	assert_int_equal(transport_read_range(t, &b, &size, path, 50, 100,
+	assert_int_equal(transport_read_range(t, &b, &size, "/", path + 1, 50, 100,
 					      &err), 0);
 	assert_int_equal(b.len, 0);
 	assert_int_equal(size, 10);
-	assert_int_equal(transport_read_range(t, &b, NULL, path, 0, 0, &err),
+	assert_int_equal(transport_read_range(t, &b, NULL, "/", path + 1, 0, 0, &err),
 			 0);
 	assert_int_equal(b.len, 0);
 
 	tmp_path(path, sizeof(path), "no-range.txt");
-	assert_int_equal(transport_read_range(t, &b, &size, path, 0, 10,
+	assert_int_equal(transport_read_range(t, &b, &size, "/", path + 1, 0, 10,
 					      &err), -1);
 	assert_int_equal(err.code, ERR_NOT_FOUND);
 	buf_release(&b);
@@ -466,7 +466,7 @@ static void test_transport_stat_and_remove(void **state)
 	(void)state;
 	tmp_path(path, sizeof(path), "stat.txt");
 	put_file(path, "abc");
-	assert_int_equal(transport_stat(t, &there, &size, &mtime, path, &err),
+	assert_int_equal(transport_stat(t, &there, &size, &mtime, "/", path + 1, &err),
 			 0);
 	assert_int_equal(there, 1);
 	assert_int_equal(size, 3);
@@ -475,7 +475,7 @@ static void test_transport_stat_and_remove(void **state)
 	assert_int_equal(transport_remove(t, path, &err), 0);
 	assert_false(exists(path));
 	assert_int_equal(transport_remove(t, path, &err), 0);
-	assert_int_equal(transport_stat(t, &there, &size, &mtime, path, &err),
+	assert_int_equal(transport_stat(t, &there, &size, &mtime, "/", path + 1, &err),
 			 0);
 	assert_int_equal(there, 0);
 	assert_int_equal(size, 0);

@@ -1,0 +1,1 @@
+UPDATE sprints SET state = 'running';
