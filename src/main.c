@@ -9,6 +9,7 @@
  * `hpcloop help status`).  Whatever happens, stdout gets one line of
  * JSON and the exit code says who is at fault (DESIGN §1).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,46 @@ static int parse_args(struct args *a, int argc, char **argv,
 	return 0;
 }
 
+/*
+ * A signal that ends the call: the one envelope says "interrupted"
+ * (exit 3, retry safe).  The process ends at once; an open transaction
+ * never committed, so SQLite discards it, and a keyed call's retry
+ * replays or resumes.  Async-signal-safe: envelope_fatal only copies
+ * static text and calls write().
+ */
+static void on_signal(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+		envelope_fatal(ERR_INTERRUPTED, "interrupted by SIGINT");
+	case SIGHUP:
+		envelope_fatal(ERR_INTERRUPTED, "interrupted by SIGHUP");
+	default:
+		envelope_fatal(ERR_INTERRUPTED, "interrupted by SIGTERM");
+	}
+}
+
+/*
+ * INT, TERM and HUP end the call with its envelope; a closed pipe on
+ * stdout is an error of the write (exit 3), not a silent death.
+ */
+static void install_signals(void)
+{
+	static const int ending[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(ending) / sizeof(ending[0]); i++)
+		sigaddset(&sa.sa_mask, ending[i]);
+	sa.sa_handler = on_signal;
+	for (i = 0; i < sizeof(ending) / sizeof(ending[0]); i++)
+		sigaction(ending[i], &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
 /* Print 'env' and turn a failed write into exit 3. */
 static int finish(json_t *env, int pretty, int code)
 {
@@ -112,6 +153,7 @@ int main(int argc, char **argv)
 	int code;
 
 	envelope_install_oom();
+	install_signals();
 	if (parse_args(&a, argc, argv, &err) < 0) {
 		env = envelope_failure(NULL, &err);
 		code = finish(env, 0, 1);

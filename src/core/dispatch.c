@@ -56,16 +56,13 @@ static int check_output(void)
 }
 
 /*
- * Whether a call of 'p' may create the journal: only one that changes
- * state on purpose.  Reads (and read-safe calls such as status, which
- * only record what they observed) answer not_found instead, so that
- * running them in an empty directory leaves it empty.
+ * Whether a call of 'p' may create the journal: only one that makes
+ * something new (PRIM_CREATES).  Every other call answers not_found, so
+ * that running it in an empty directory leaves the directory empty.
  */
 static unsigned journal_flags(const struct primitive *p)
 {
-	if ((p->flags & PRIM_MUTATES) && !(p->flags & PRIM_READ_SAFE))
-		return JOURNAL_CREATE;
-	return 0;
+	return (p->flags & PRIM_CREATES) ? JOURNAL_CREATE : 0;
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "envelope.h"
+#include "fault.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -111,6 +112,7 @@ int envelope_print(const json_t *env, int pretty)
 	if (!text)
 		return -1;
 	len = strlen(text);
+	fault_point("envelope.before_print");
 	/*
 	 * From the first byte on, nothing else may reach stdout: a signal
 	 * arriving now waits (the process exits right after), and the

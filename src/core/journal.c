@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "crypto.h"
+#include "fault.h"
 #include "ids.h"
 #include "journal.h"
 #include "journal_schema.h"
@@ -384,6 +385,7 @@ int journal_commit(struct journal *j, struct err *err)
 {
 	if (!j->in_tx)
 		BUG("journal_commit outside a transaction");
+	fault_point("journal.before_commit");
 	if (exec_script(j, "COMMIT", "committing", err) < 0) {
 		journal_rollback(j);
 		return -1;

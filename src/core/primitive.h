@@ -38,6 +38,10 @@ enum primitive_flags {
 					unauthenticated pages); it may
 					record what it observed, but never
 					creates a journal */
+	PRIM_CREATES = 1 << 9,	     /* may create the journal when none
+					exists (init, and calls that make
+					something new); every other call
+					answers not_found instead */
 };
 
 /* The run-time state of one call; the dispatcher owns every field. */

@@ -40,7 +40,8 @@ const struct primitive prim_annotate = {
 		       "key with a different spec is `conflict`.",
 	.example = "{\"subject\": \"demo\", \"text\": \"baseline looks "
 		   "noisy; trying lr 3e-4 next\"}",
-	.flags = PRIM_MUTATES | PRIM_KEYED | PRIM_NEEDS_JOURNAL | PRIM_HTTP,
+	.flags = PRIM_MUTATES | PRIM_CREATES | PRIM_KEYED | PRIM_NEEDS_JOURNAL |
+		 PRIM_HTTP,
 	.errors = annotate_errors,
 	.handler = annotate_run,
 };

@@ -50,7 +50,7 @@ const struct primitive prim_help = {
 		       "`data.text`; `hpcloop help NAME` is shorthand for "
 		       "`--spec '{\"name\": NAME}'`.",
 	.example = "{\"name\": \"list\"}",
-	.flags = PRIM_IDEMPOTENT | PRIM_HTTP,
+	.flags = PRIM_IDEMPOTENT | PRIM_READ_SAFE | PRIM_HTTP,
 	.errors = help_errors,
 	.handler = help_run,
 };

@@ -93,7 +93,7 @@ const struct primitive prim_init = {
 		       "journal. A second run changes nothing and answers "
 		       "with \"idempotent\": true.",
 	.example = "{}",
-	.flags = PRIM_MUTATES | PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL,
+	.flags = PRIM_MUTATES | PRIM_CREATES | PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL,
 	.errors = init_errors,
 	.handler = init_run,
 };

@@ -30,7 +30,7 @@ const struct primitive prim_list = {
 		       "primitive, generated from the registry, so it "
 		       "never disagrees with the binary.",
 	.example = "{}",
-	.flags = PRIM_IDEMPOTENT | PRIM_HTTP,
+	.flags = PRIM_IDEMPOTENT | PRIM_READ_SAFE | PRIM_HTTP,
 	.errors = list_errors,
 	.handler = list_run,
 };

@@ -145,7 +145,7 @@ const struct primitive prim_logs = {
 		       "does not exist yet is null.",
 	.example = "{\"sprint_id\": \"sp-000000\", \"lines\": 20}",
 	.flags = PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG |
-		 PRIM_NEEDS_CLUSTER | PRIM_HTTP,
+		 PRIM_NEEDS_CLUSTER | PRIM_READ_SAFE | PRIM_HTTP,
 	.errors = logs_errors,
 	.handler = logs_run,
 };

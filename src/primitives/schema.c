@@ -54,7 +54,7 @@ const struct primitive prim_schema = {
 		       "`--spec '{\"name\": NAME}'`. The name `config` "
 		       "gives the schema of hpcloop.yaml.",
 	.example = "{\"name\": \"events\"}",
-	.flags = PRIM_IDEMPOTENT | PRIM_HTTP,
+	.flags = PRIM_IDEMPOTENT | PRIM_READ_SAFE | PRIM_HTTP,
 	.errors = schema_errors,
 	.handler = schema_run,
 };

@@ -44,7 +44,7 @@ static int study_list_run(struct ctx *ctx, const json_t *spec,
 	return 0;
 }
 
-static const enum err_code study_list_errors[] = { ERR_NONE };
+static const enum err_code study_list_errors[] = { ERR_NOT_FOUND, ERR_NONE };
 
 const struct primitive prim_study_list = {
 	.name = "study-list",
@@ -53,7 +53,7 @@ const struct primitive prim_study_list = {
 		       "sprints, live ones, the newest) from the journal.",
 	.example = "{}",
 	.flags = PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG |
-		 PRIM_HTTP,
+		 PRIM_READ_SAFE | PRIM_HTTP,
 	.errors = study_list_errors,
 	.handler = study_list_run,
 };

@@ -84,7 +84,7 @@ const struct primitive prim_study_show = {
 		       "are shown as \"***\".",
 	.example = "{\"name\": \"demo\"}",
 	.flags = PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG |
-		 PRIM_HTTP,
+		 PRIM_READ_SAFE | PRIM_HTTP,
 	.errors = study_show_errors,
 	.handler = study_show_run,
 };

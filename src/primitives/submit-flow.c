@@ -368,7 +368,7 @@ const struct primitive prim_submit_flow = {
 		"is never submitted twice.",
 	.example = "{\"study\": \"demo\", \"idea\": \"try a smaller learning "
 		   "rate\"}",
-	.flags = PRIM_MUTATES | PRIM_KEYED | PRIM_NEEDS_JOURNAL |
+	.flags = PRIM_MUTATES | PRIM_CREATES | PRIM_KEYED | PRIM_NEEDS_JOURNAL |
 		 PRIM_NEEDS_CONFIG | PRIM_NEEDS_CLUSTER | PRIM_OWN_TX |
 		 PRIM_HTTP,
 	.errors = submit_flow_errors,

@@ -66,7 +66,7 @@ const struct primitive prim_validate = {
 		       "instance is a successful call.",
 	.example = "{\"primitive\": \"events\", \"instance\": "
 		   "{\"since\": -1}}",
-	.flags = PRIM_IDEMPOTENT | PRIM_HTTP,
+	.flags = PRIM_IDEMPOTENT | PRIM_READ_SAFE | PRIM_HTTP,
 	.errors = validate_errors,
 	.handler = validate_run,
 };

@@ -27,7 +27,7 @@ const struct primitive prim_version = {
 	.description = "Useful in bug reports and for an agent to check it "
 		       "speaks the expected contract.",
 	.example = "{}",
-	.flags = PRIM_IDEMPOTENT | PRIM_HTTP,
+	.flags = PRIM_IDEMPOTENT | PRIM_READ_SAFE | PRIM_HTTP,
 	.errors = version_errors,
 	.handler = version_run,
 };

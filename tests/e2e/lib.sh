@@ -271,3 +271,34 @@ wait_file () {
 	echo "no file $1" >&2
 	return 1
 }
+
+# local_jobs_for SPRINT: how many local scheduler jobs carry SPRINT's id.
+local_jobs_for () {
+	grep -l "\"comment\": \"$1\"" sprints/.hpcloop-local/jobs/*/spec.json \
+		2>/dev/null | wc -l
+}
+
+# tally FILE...: count the envelopes in FILEs by outcome, into $ok,
+# $replays, $in_progress, $busy, $internal and $other.
+tally () {
+	ok=0 replays=0 in_progress=0 busy=0 internal=0 other=0
+	for f in "$@"; do
+		if ! "$HPCLOOP_TEST_TOOL" envelope "$f" 2>/dev/null; then
+			other=$((other + 1)); continue
+		fi
+		cat "$f" >>"$ENVELOPE_LOG"
+		case "$("$HPCLOOP_TEST_TOOL" json-field "$f" .ok):$("$HPCLOOP_TEST_TOOL" json-field "$f" .idempotent 2>/dev/null):$("$HPCLOOP_TEST_TOOL" json-field "$f" .error_code 2>/dev/null)" in
+		true:false:*) ok=$((ok + 1)) ;;
+		true:true:*) replays=$((replays + 1)) ;;
+		false:*:in_progress) in_progress=$((in_progress + 1)) ;;
+		false:*:journal_busy) busy=$((busy + 1)) ;;
+		false:*:internal) internal=$((internal + 1)) ;;
+		*) other=$((other + 1)) ;;
+		esac
+	done
+}
+
+# local_job_pid JOB: the pid of local job JOB's script (empty if none).
+local_job_pid () {
+	cut -d" " -f1 "sprints/.hpcloop-local/jobs/$1/pid" 2>/dev/null
+}

@@ -177,8 +177,8 @@ EOF
 jt_build() {
 	local bin="$JT_CACHE/jt" src f stale=0 tmp
 	[[ -x $bin ]] || stale=1
-	for f in "$SRC_DIR"/src/core/{template,buf,err,xalloc,envelope}.c \
-		"$SRC_DIR"/src/core/{template,buf,err,xalloc,envelope}.h \
+	for f in "$SRC_DIR"/src/core/{template,buf,err,xalloc,envelope,fault}.c \
+		"$SRC_DIR"/src/core/{template,buf,err,xalloc,envelope,fault}.h \
 		"$SRC_DIR/src/core/errors.def" "$TEST_DIRECTORY/lib.sh"; do
 		[[ $f -nt $bin ]] && stale=1
 	done
@@ -189,7 +189,7 @@ jt_build() {
 	# shellcheck disable=SC2046
 	${CC:-gcc} -std=c11 -D_GNU_SOURCE -O1 -w -I"$SRC_DIR/src/core" \
 		$(pkg-config --cflags jansson) -o "$tmp/jt" "$src" \
-		"$SRC_DIR"/src/core/{template,buf,err,xalloc,envelope}.c \
+		"$SRC_DIR"/src/core/{template,buf,err,xalloc,envelope,fault}.c \
 		$(pkg-config --libs jansson) &&
 		mv -f "$tmp/jt" "$bin"
 	local rc=$?
