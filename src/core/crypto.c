@@ -1,6 +1,12 @@
 /*
- * crypto.c: thin wrappers over libcrypto (see crypto.h).
+ * crypto.c: thin wrappers over libcrypto (see crypto.h).  libcrypto is
+ * loaded on first use (dlopen), not linked: it doubles the start-up
+ * time of every process, and most calls (list, status, events) never
+ * hash anything.  The headers still give the prototypes, so each
+ * function pointer has the library's own type.
  */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -9,9 +15,61 @@
 #include <openssl/hmac.h>
 
 #include "crypto.h"
+#include "envelope.h"
 #include "err.h"
 #include "xalloc.h"
 #include "banned.h"
+
+/* ---------------------------------------------------------------- */
+/* Loading libcrypto                                                  */
+/* ---------------------------------------------------------------- */
+
+/* The functions of libcrypto this file calls. */
+static struct {
+	__typeof__(&EVP_Digest) digest;
+	__typeof__(&EVP_sha256) sha256;
+	__typeof__(&HMAC) hmac;
+	__typeof__(&EVP_EncodeBlock) encode_block;
+	__typeof__(&CRYPTO_memcmp) memcmp;
+	__typeof__(&OPENSSL_cleanse) cleanse;
+	__typeof__(&OpenSSL_version) version;
+} lib;
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+
+/* Resolve 'name' in 'h' into '*slot'; 0, or -1 when it is missing. */
+static int resolve(void *h, void **slot, const char *name)
+{
+	*slot = dlsym(h, name);
+	return *slot ? 0 : -1;
+}
+
+static void lib_load(void)
+{
+	static const char *const names[] = { "libcrypto.so.3",
+					     "libcrypto.so" };
+	void *h = NULL;
+	size_t i;
+
+	for (i = 0; !h && i < sizeof(names) / sizeof(names[0]); i++)
+		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	/* A missing library is the installation's fault, but fatal. */
+	if (!h || resolve(h, (void **)&lib.digest, "EVP_Digest") < 0 ||
+	    resolve(h, (void **)&lib.sha256, "EVP_sha256") < 0 ||
+	    resolve(h, (void **)&lib.hmac, "HMAC") < 0 ||
+	    resolve(h, (void **)&lib.encode_block, "EVP_EncodeBlock") < 0 ||
+	    resolve(h, (void **)&lib.memcmp, "CRYPTO_memcmp") < 0 ||
+	    resolve(h, (void **)&lib.cleanse, "OPENSSL_cleanse") < 0 ||
+	    resolve(h, (void **)&lib.version, "OpenSSL_version") < 0)
+		envelope_fatal(ERR_INTERNAL,
+			       "cannot load OpenSSL libcrypto (libcrypto.so.3)");
+}
+
+/* libcrypto, loaded on the first call. */
+static void need_lib(void)
+{
+	pthread_once(&lib_once, lib_load);
+}
 
 static void to_hex(char *hex, const unsigned char *bin, size_t n)
 {
@@ -31,7 +89,8 @@ void crypto_sha256_hex(char hex[SHA256_HEX_LEN + 1], const void *data,
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) ||
+	need_lib();
+	if (!lib.digest(data, len, md, &mdlen, lib.sha256(), NULL) ||
 	    mdlen != 32)
 		BUG("libcrypto digest failed");
 	to_hex(hex, md, 32);
@@ -43,7 +102,8 @@ void crypto_hmac_sha256_hex(char hex[SHA256_HEX_LEN + 1], const void *key,
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (!HMAC(EVP_sha256(), key, (int)keylen, data, len, md, &mdlen) ||
+	need_lib();
+	if (!lib.hmac(lib.sha256(), key, (int)keylen, data, len, md, &mdlen) ||
 	    mdlen != 32)
 		BUG("libcrypto digest failed");
 	to_hex(hex, md, 32);
@@ -64,7 +124,7 @@ int crypto_random_hex(char *out, size_t nbytes)
 		got += (size_t)r;
 	}
 	to_hex(out, bin, nbytes);
-	OPENSSL_cleanse(bin, sizeof(bin));
+	explicit_bzero(bin, sizeof(bin));
 	return 0;
 }
 
@@ -79,7 +139,7 @@ int crypto_equal(const char *a, const char *b)
 	 */
 	crypto_sha256_hex(ha, a, la);
 	crypto_sha256_hex(hb, b, lb);
-	return CRYPTO_memcmp(ha, hb, SHA256_HEX_LEN) == 0 && la == lb;
+	return lib.memcmp(ha, hb, SHA256_HEX_LEN) == 0 && la == lb;
 }
 
 char *crypto_canonical_json(const json_t *v)
@@ -110,12 +170,13 @@ char *crypto_base64(const void *data, size_t len)
 	int w;
 
 	/* EVP_EncodeBlock takes an int: encode in whole 3-byte groups. */
+	need_lib();
 	out[0] = '\0';
 	while (done < len) {
 		chunk = len - done;
 		if (chunk > (size_t)3 * (1 << 28))
 			chunk = (size_t)3 * (1 << 28);
-		w = EVP_EncodeBlock((unsigned char *)out + done / 3 * 4,
+		w = lib.encode_block((unsigned char *)out + done / 3 * 4,
 				    (const unsigned char *)data + done,
 				    (int)chunk);
 		(void)w;
@@ -126,5 +187,6 @@ char *crypto_base64(const void *data, size_t len)
 
 const char *crypto_library_version(void)
 {
-	return OpenSSL_version(OPENSSL_VERSION);
+	need_lib();
+	return lib.version(OPENSSL_VERSION);
 }

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +23,9 @@
 #include "journal_schema.h"
 #include "xalloc.h"
 #include "banned.h"
+
+/* The WAL size past which closing truncates it (see trim_wal). */
+#define JOURNAL_WAL_LIMIT (256 * 1024)
 
 struct journal {
 	sqlite3 *db;	/* the connection */
@@ -154,7 +158,7 @@ static int migrate_to(struct journal *j, size_t n, struct err *err)
 	if (n > all)
 		BUG("no journal schema version %zu", n);
 	if (v > (int)all)
-		return err_set(err, ERR_PRECONDITION_FAILED,
+		return err_set(err, ERR_JOURNAL_UNSUPPORTED,
 			       "journal schema version %d is newer than this "
 			       "hpcloop understands (%d); upgrade hpcloop",
 			       v, (int)all);
@@ -236,7 +240,7 @@ static int check_local_fs(const char *path, struct err *err)
 	}
 	if (statfs(dir, &fs) == 0 && journal_fs_is_network((long)fs.f_type) &&
 	    !getenv("HPCLOOP_ALLOW_NETWORK_JOURNAL")) {
-		err_set(err, ERR_PRECONDITION_FAILED,
+		err_set(err, ERR_JOURNAL_UNSUPPORTED,
 			"the journal '%s' is on a network filesystem, where "
 			"SQLite's WAL locking does not work", path);
 		err_remedy(err, "keep the journal on a local disk: set "
@@ -247,6 +251,23 @@ static int check_local_fs(const char *path, struct err *err)
 	}
 	free(dir);
 	return r;
+}
+
+/*
+ * Once per process, before SQLite initialises: no memory statistics
+ * (they take a mutex on every allocation).  Connections are opened
+ * with SQLITE_OPEN_NOMUTEX, one per thread.
+ */
+static void configure_once(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+static void configure_sqlite(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, configure_once);
 }
 
 /* The newest schema version. */
@@ -318,6 +339,7 @@ int journal_open(struct journal **out, const char *path, unsigned flags,
 	}
 	if (check_local_fs(path, err) < 0)
 		return -1;
+	configure_sqlite();
 	j = xcalloc(1, sizeof(*j));
 	j->path = xstrdup(path);
 	rc = sqlite3_open_v2(path, &j->db,
@@ -350,12 +372,37 @@ fail:
 	return -1;
 }
 
+/*
+ * Keep the WAL short.  Every process that opens the journal first
+ * replays the whole WAL into its index (SQLite's recovery of the first
+ * connection), so a WAL that only grows makes every call slower; the
+ * automatic checkpoint cannot restart it when each process makes one
+ * write.  Closing with a WAL past JOURNAL_WAL_LIMIT truncates it; below
+ * that, nothing is checkpointed on close.
+ */
+static void trim_wal(struct journal *j)
+{
+	char *wal;
+	struct stat st;
+	size_t n = strlen(j->path) + sizeof("-wal");
+
+	wal = xmalloc(n);
+	snprintf(wal, n, "%s-wal", j->path);
+	if (stat(wal, &st) == 0 && st.st_size > JOURNAL_WAL_LIMIT)
+		sqlite3_wal_checkpoint_v2(j->db, NULL,
+					  SQLITE_CHECKPOINT_TRUNCATE, NULL,
+					  NULL);
+	free(wal);
+}
+
 void journal_close(struct journal *j)
 {
 	if (!j)
 		return;
 	if (j->in_tx)
 		journal_rollback(j);
+	if (j->db)
+		trim_wal(j);
 	sqlite3_close(j->db);
 	free(j->path);
 	free(j);

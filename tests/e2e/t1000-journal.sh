@@ -77,7 +77,7 @@ test_expect_success SQLITE3 'a journal from a newer hpcloop is refused' '
 	cp .hpcloop/journal.db newer.db &&
 	sqlite3 newer.db "PRAGMA user_version = 99" &&
 	test_expect_code 1 hl events --journal newer.db &&
-	test_error out precondition_failed &&
+	test_error out journal_unsupported &&
 	grep -q "newer" out
 '
 

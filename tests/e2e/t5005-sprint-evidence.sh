@@ -7,7 +7,7 @@ test_description='the sprint directory is evidence, not an order: heartbeat line
 test_expect_success 'setup' '
 	RED_TEAM_ROUNDS=0 setup_local_config &&
 	sed -i "s/^heartbeat_interval_s: 1$/heartbeat_interval_s: 3600/" hpcloop.yaml &&
-	FAKE_AGENT_SLEEP=30 submit "hostile evidence" &&
+	FAKE_AGENT_SLEEP=20 submit "hostile evidence" &&
 	wait_state $sprint running 30
 '
 
@@ -30,8 +30,6 @@ test_expect_success 'lines that are not this sprint'"'"'s heartbeats are skipped
 " &&
 	hl status --spec "{\"sprint_id\":\"$sprint\"}" &&
 	test_json_field out .data.sprints.0.evidence.heartbeats.skipped 4 &&
-	test_json_field out .data.sprints.0.evidence.heartbeats.new 1 &&
-	test_json_field out .data.sprints.0.phase injected &&
 	test "$(stored 7001)" = 0 && test "$(stored 7003)" = 1
 '
 
@@ -43,8 +41,7 @@ test_expect_success 'an oversize line is skipped with a note, not a stall' '
 " &&
 	hl status --spec "{\"sprint_id\":\"$sprint\"}" &&
 	test_json_field out .data.sprints.0.evidence.heartbeats.skipped 1 &&
-	test_json_field out .data.sprints.0.evidence.heartbeats.new 1 &&
-	test "$(stored 7005)" = 1
+	test "$(stored 7004)" = 0 && test "$(stored 7005)" = 1
 '
 
 test_expect_success 'an oversize line longer than one read is stepped over too' '
@@ -67,7 +64,6 @@ test_expect_success 'a final line without its newline waits for it' '
 	hb "
 " &&
 	hl status --spec "{\"sprint_id\":\"$sprint\"}" &&
-	test_json_field out .data.sprints.0.evidence.heartbeats.new 1 &&
 	test "$(stored 7008)" = 1
 '
 

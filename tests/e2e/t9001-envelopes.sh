@@ -16,6 +16,10 @@ test_expect_success 'built-in validator: every data matches its schema' '
 	"$HPCLOOP_TEST_TOOL" check-output all.jsonl
 '
 
+test_expect_success 'every failure carries a code its primitive declares (or every primitive may return)' '
+	"$HPCLOOP_TEST_TOOL" check-errors all.jsonl
+'
+
 test_expect_success PYJSONSCHEMA 'python3-jsonschema agrees' '
 	/usr/bin/python3 "$TEST_DIRECTORY/check-envelopes.py" \
 		"$SRC_DIR/schemas" all.jsonl

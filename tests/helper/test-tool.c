@@ -17,6 +17,12 @@
  *   test-tool keys FILE		  the top-level keys, sorted, one line
  *   test-tool journal-old N PATH	  create a journal at the old schema
  *					  version N (to test migrations)
+ *   test-tool check-errors FILE	  every failure envelope in FILE
+ *					  carries a code its primitive may
+ *					  return (errors.def scope and the
+ *					  registry's lists), with that code's
+ *					  retry_safe; partial errors name a
+ *					  known code and their cluster
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +32,8 @@
 #include "buf.h"
 #include "crypto.h"
 #include "journal.h"
+#include "primitive.h"
+#include "primitives/registry.h"
 #include "schema.h"
 #include "spec.h"
 #include "xalloc.h"
@@ -262,6 +270,77 @@ out:
 	return r;
 }
 
+/* One envelope line 'env' for cmd_check_errors: 0 fine, 1 a violation. */
+static int check_one_error(const json_t *env)
+{
+	const char *pname = json_string_value(json_object_get(env,
+							       "primitive"));
+	const char *cname = json_string_value(json_object_get(env,
+							       "error_code"));
+	const json_t *pe = json_object_get(env, "partial_errors");
+	const struct primitive *p = registry_find(&hpcloop_registry, pname);
+	enum err_code code = err_from_name(cname ? cname : "");
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < json_array_size(pe); i++) {
+		const json_t *e = json_array_get(pe, i);
+		const char *c = json_string_value(json_object_get(e, "code"));
+
+		if (!c || err_from_name(c) == ERR_NONE ||
+		    !json_is_string(json_object_get(e, "cluster"))) {
+			printf("%s: partial error without a known code and "
+			       "its cluster\n", pname ? pname : "?");
+			bad = 1;
+		}
+	}
+	if (json_is_true(json_object_get(env, "ok")) || !pname)
+		return bad;
+	if (!p || code == ERR_NONE) {
+		printf("%s: unknown primitive or code '%s'\n", pname,
+		       cname ? cname : "");
+		return 1;
+	}
+	if (!primitive_may_return(p, code)) {
+		printf("%s: returned %s, which it does not declare\n", pname,
+		       cname);
+		bad = 1;
+	}
+	if (json_is_true(json_object_get(env, "retry_safe")) !=
+	    err_retry_safe(code)) {
+		printf("%s: %s with the wrong retry_safe\n", pname, cname);
+		bad = 1;
+	}
+	return bad;
+}
+
+static int cmd_check_errors(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int checked = 0, bad = 0;
+
+	if (!f) {
+		fprintf(stderr, "test-tool: cannot open %s\n", path);
+		return 2;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		json_t *env = json_loads(line, 0, NULL);
+
+		if (!env)
+			continue;
+		if (!json_is_true(json_object_get(env, "ok")))
+			checked++;
+		bad += check_one_error(env);
+		json_decref(env);
+	}
+	free(line);
+	fclose(f);
+	printf("%d failure envelopes checked, %d violations\n", checked, bad);
+	return bad || !checked ? 1 : 0;
+}
+
 static int cmd_journal_old(const char *version, const char *path)
 {
 	struct err err = ERR_INIT;
@@ -277,6 +356,8 @@ static int cmd_journal_old(const char *version, const char *path)
 
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "check-errors"))
+		return cmd_check_errors(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "journal-old"))
 		return cmd_journal_old(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "keys"))
@@ -292,6 +373,6 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "sha256"))
 		return cmd_sha256(argv[2]);
 	fprintf(stderr, "usage: test-tool envelope|json-field|row-counts|"
-			"check-output|sha256|keys|journal-old ...\n");
+			"check-output|check-errors|sha256|keys|journal-old ...\n");
 	return 2;
 }

@@ -52,6 +52,7 @@ static const struct expect expected[] = {
 	{ ERR_IN_PROGRESS, "in_progress", 1, 1 },
 	{ ERR_INTERRUPTED, "interrupted", 3, 1 },
 	{ ERR_FILE_REFUSED, "file_refused", 2, 0 },
+	{ ERR_JOURNAL_UNSUPPORTED, "journal_unsupported", 1, 0 },
 };
 
 #define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))

@@ -217,7 +217,7 @@ static void test_journal_reopen_no_remigration(void **state)
 	journal_close(j);
 }
 
-/* A journal from a newer hpcloop is precondition_failed. */
+/* A journal from a newer hpcloop is journal_unsupported. */
 static void test_journal_newer_version_refused(void **state)
 {
 	struct journal *j = open_ok("newer/journal.db");
@@ -231,7 +231,7 @@ static void test_journal_newer_version_refused(void **state)
 	j = (struct journal *)&err;	/* must be reset to NULL */
 	assert_int_equal(journal_open(&j, path, 0, &err), -1);
 	assert_null(j);
-	assert_int_equal(err.code, ERR_PRECONDITION_FAILED);
+	assert_int_equal(err.code, ERR_JOURNAL_UNSUPPORTED);
 	assert_non_null(strstr(err.message, "99"));
 	err_release(&err);
 }
