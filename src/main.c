@@ -4,10 +4,15 @@
  *
  *	hpcloop PRIMITIVE [NAME] [--spec FILE | --spec - | --spec '{...}']
  *			  [--config FILE] [--journal FILE] [--pretty]
+ *	hpcloop help NAME --text
+ *	hpcloop --help | -h | --version | -V
  *
  * A lone NAME operand is shorthand for --spec '{"name": NAME}' (as in
- * `hpcloop help status`).  Whatever happens, stdout gets one line of
- * JSON and the exit code says who is at fault (DESIGN §1).
+ * `hpcloop help status`).  --help and --version are the primitives help
+ * and version, as every CLI an agent has seen answers them.  Whatever
+ * happens, stdout gets one line of JSON and the exit code says who is
+ * at fault (DESIGN §1), except the doc page that `help NAME --text`
+ * prints for a person to read.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +31,7 @@ struct args {
 	const char *operand;	/* the optional NAME operand */
 	const char *spec;	/* --spec value, or NULL */
 	int pretty;		/* --pretty */
+	int text;		/* --text: help's page as plain text */
 	struct dispatch_opts opts;
 };
 
@@ -46,6 +52,11 @@ static int parse_args(struct args *a, int argc, char **argv,
 			       "[--spec FILE|-|JSON] [--config FILE] "
 			       "[--journal FILE] [--pretty]");
 	a->primitive = argv[1];
+	if (!strcmp(a->primitive, "--help") || !strcmp(a->primitive, "-h"))
+		a->primitive = "help";
+	else if (!strcmp(a->primitive, "--version") ||
+		 !strcmp(a->primitive, "-V"))
+		a->primitive = "version";
 	for (i = 2; i < argc; i++) {
 		const char *arg = argv[i];
 		const char **slot = NULL;
@@ -53,6 +64,10 @@ static int parse_args(struct args *a, int argc, char **argv,
 
 		if (!strcmp(arg, "--pretty")) {
 			a->pretty = 1;
+			continue;
+		}
+		if (!strcmp(arg, "--text")) {
+			a->text = 1;
 			continue;
 		}
 		if (!strncmp(arg, "--spec", 6)) {
@@ -89,6 +104,9 @@ static int parse_args(struct args *a, int argc, char **argv,
 		return err_set(err, ERR_USAGE,
 			       "give either a NAME operand or --spec, not "
 			       "both");
+	if (a->text && strcmp(a->primitive, "help"))
+		return err_set(err, ERR_USAGE,
+			       "--text is for `hpcloop help NAME --text` only");
 	return 0;
 }
 
@@ -132,10 +150,21 @@ static void install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* Print 'env' and turn a failed write into exit 3. */
-static int finish(json_t *env, int pretty, int code)
+/*
+ * Print 'env' (or, for --text, the page a successful help carries) and
+ * turn a failed write into exit 3.
+ */
+static int finish(json_t *env, int pretty, int text, int code)
 {
-	if (envelope_print(env, pretty) < 0) {
+	const char *page = json_string_value(json_object_get(
+		json_object_get(env, "data"), "text"));
+
+	if (text && code == 0 && page) {
+		if (envelope_print_text(page) < 0) {
+			fprintf(stderr, "hpcloop: cannot write to stdout\n");
+			code = 3;
+		}
+	} else if (envelope_print(env, pretty) < 0) {
 		fprintf(stderr, "hpcloop: cannot write to stdout\n");
 		code = 3;
 	}
@@ -156,7 +185,7 @@ int main(int argc, char **argv)
 	install_signals();
 	if (parse_args(&a, argc, argv, &err) < 0) {
 		env = envelope_failure(NULL, &err);
-		code = finish(env, 0, 1);
+		code = finish(env, 0, 0, 1);
 		err_release(&err);
 		return code;
 	}
@@ -170,5 +199,5 @@ int main(int argc, char **argv)
 			    spec ? NULL : &spec_err);
 	json_decref(spec);
 	err_release(&spec_err);
-	return finish(env, a.pretty, code);
+	return finish(env, a.pretty, a.text, code);
 }

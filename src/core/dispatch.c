@@ -152,6 +152,8 @@ int dispatch_run(json_t **env_out, const struct dispatch_opts *opts,
 	envelope_set_primitive(pname);
 	if (spec_error) {
 		err_set(&err, spec_error->code, "%s", spec_error->message);
+		if (spec_error->remedy[0])
+			err_remedy(&err, "%s", spec_error->remedy);
 		if (spec_error->details)
 			err.details = json_deep_copy(spec_error->details);
 		goto fail;

@@ -128,6 +128,20 @@ int envelope_print(const json_t *env, int pretty)
 	return r;
 }
 
+int envelope_print_text(const char *text)
+{
+	size_t len = strlen(text);
+	int r = 0;
+
+	block_signals();
+	stdout_begun = 1;
+	if (fwrite(text, 1, len, stdout) != len)
+		r = -1;
+	if (fflush(stdout) == EOF || ferror(stdout))
+		r = -1;
+	return r;
+}
+
 /* ---------------------------------------------------------------- */
 /* The fatal path                                                     */
 /* ---------------------------------------------------------------- */

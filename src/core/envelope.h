@@ -31,6 +31,13 @@ json_t *envelope_failure(const char *primitive, const struct err *err);
 int envelope_print(const json_t *env, int pretty);
 
 /*
+ * Write 'text' to stdout as it is, for `hpcloop help NAME --text` (a doc
+ * page for a person; DESIGN §12 exempts it from the one-line rule).
+ * Returns 0, or -1 when stdout could not be written.
+ */
+int envelope_print_text(const char *text);
+
+/*
  * Prepare the out-of-memory path: install xalloc's handler and make
  * jansson allocate through xalloc, so that running out of memory prints
  * a pre-built envelope naming 'primitive' once known (see

@@ -79,6 +79,14 @@ int spec_read(json_t **out, const char *arg, struct err *err)
 	} else {
 		f = fopen(arg, "rb");
 		snprintf(origin, sizeof(origin), "'%s'", arg);
+		if (!f && errno == ENOENT) {
+			err_set(err, ERR_SPEC_INVALID,
+				"the spec file %s does not exist", origin);
+			err_remedy(err, "give the spec inline (--spec "
+				   "'{...}'), on stdin (--spec -), or as the "
+				   "path of an existing file");
+			goto out;
+		}
 		if (!f) {
 			err_set(err, ERR_SPEC_INVALID,
 				"cannot read spec %s: %s", origin,

@@ -18,7 +18,6 @@ static int help_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	char *text;
 	int i;
 
-	(void)ctx;
 	if (!name) {
 		buf_adds(&b, "hpcloop PRIMITIVE [--spec FILE|-|JSON] "
 			     "[--config FILE] [--journal FILE] [--pretty]\n\n"
@@ -26,15 +25,18 @@ static int help_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		for (i = 0; i < ctx->registry->count; i++)
 			buf_addf(&b, "  %-18s %s\n", ctx->registry->entries[i]->name,
 				 ctx->registry->entries[i]->summary);
-		buf_adds(&b, "\n`hpcloop help NAME` shows one.\n");
+		buf_adds(&b, "\n`hpcloop help NAME` shows one as JSON; "
+			     "`hpcloop help NAME --text` prints it to read.\n");
 		text = buf_detach(&b, NULL);
 		*data = json_pack("{s:n, s:s}", "name", "text", text);
 		free(text);
 		return 0;
 	}
 	p = registry_find(ctx->registry, name);
-	if (!p)
-		return err_set(err, ERR_NOT_FOUND, "no primitive '%s'", name);
+	if (!p) {
+		err_set(err, ERR_NOT_FOUND, "no primitive '%s'", name);
+		return err_remedy(err, "`hpcloop list` names the primitives");
+	}
 	text = docs_primitive_markdown(p);
 	*data = json_pack("{s:s, s:s}", "name", name, "text", text);
 	free(text);

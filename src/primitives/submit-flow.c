@@ -73,12 +73,27 @@ static json_t *replay_data(const json_t *stored, const json_t *row)
 	static const char *const live[] = { "state", "phase", "error",
 					    "job_id" };
 	json_t *out = stored ? json_deep_copy(stored) : result(row, NULL);
+	const char *state;
 	size_t i;
 
 	for (i = 0; row && i < sizeof(live) / sizeof(live[0]); i++) {
 		const char *col = live[i];
 
 		json_object_set(out, col, json_object_get(row, col));
+	}
+	state = json_string_value(json_object_get(out, "state"));
+	if (state && sprint_state_name_terminal(state) &&
+	    strcmp(state, "completed")) {
+		struct buf b = BUF_INIT;
+
+		buf_addf(&b, "sprint %s %s; to run it again as a new sprint: "
+			     "hpcloop submit-flow --spec '{\"retry_of\": "
+			     "\"%s\"}'",
+			 json_string_value(json_object_get(out, "sprint_id")),
+			 state,
+			 json_string_value(json_object_get(out, "sprint_id")));
+		json_object_set_new(out, "next_step", json_string(buf_str(&b)));
+		buf_release(&b);
 	}
 	return out;
 }
@@ -198,6 +213,55 @@ static void request_of(struct jobgen_request *req, const json_t *spec,
 }
 
 /*
+ * The spec as it will run: for {"retry_of": ID} the study and idea of
+ * that finished sprint (conflict while it is live), else 'spec' as it
+ * is.  A new reference in '*out'.
+ */
+static int effective_spec(struct ctx *ctx, json_t **out, const json_t *spec,
+			  struct err *err)
+{
+	const char *of = json_string_value(json_object_get(spec, "retry_of"));
+	json_t *row = NULL, *eff;
+	const char *state;
+
+	*out = NULL;
+	if (!of) {
+		if (!json_object_get(spec, "study") ||
+		    !json_object_get(spec, "idea")) {
+			err_set(err, ERR_SPEC_INVALID,
+				"spec invalid: give study and idea, or "
+				"retry_of");
+			return err_remedy(err, "`hpcloop schema submit-flow` "
+					  "describes the fields");
+		}
+		*out = json_incref((json_t *)spec);
+		return 0;
+	}
+	if (json_object_get(spec, "study") || json_object_get(spec, "idea")) {
+		err_set(err, ERR_SPEC_INVALID, "spec invalid: retry_of takes "
+			"the study and idea of the sprint it retries");
+		return err_remedy(err, "give retry_of without study and idea");
+	}
+	if (sprint_get(ctx->journal, &row, of, err) < 0)
+		return -1;
+	state = json_string_value(json_object_get(row, "state"));
+	if (!sprint_state_name_terminal(state)) {
+		err_set(err, ERR_CONFLICT, "sprint '%s' is still %s; only a "
+			"finished sprint can be retried", of, state);
+		err_detail(err, "state", json_string(state));
+		json_decref(row);
+		return err_remedy(err, "wait for it to finish (`hpcloop "
+				  "status`), or cancel it first");
+	}
+	eff = json_deep_copy(spec);
+	json_object_set(eff, "study", json_object_get(row, "study"));
+	json_object_set(eff, "idea", json_object_get(row, "idea"));
+	json_decref(row);
+	*out = eff;
+	return 0;
+}
+
+/*
  * Check everything the spec and the config decide, before the journal
  * changes: the study, its job options, the rendering of its job, and
  * that its cluster opens.  Fills 'g' with a trial rendering (its
@@ -280,6 +344,23 @@ out:
 	return r;
 }
 
+/* Link the retried sprint 'of' to its new run 'id' with an event. */
+static int note_retry(struct ctx *ctx, const char *of, const char *id,
+		      struct err *err)
+{
+	json_t *ev = json_pack("{s:s}", "retried_by", id);
+	int r = journal_begin(ctx->journal, err);
+
+	if (r == 0)
+		r = sprint_note(ctx->journal, of, "sprint.retried", ev, err);
+	if (r == 0)
+		r = journal_commit(ctx->journal, err);
+	else
+		journal_rollback(ctx->journal);
+	json_decref(ev);
+	return r;
+}
+
 static int submit_flow_run(struct ctx *ctx, const json_t *spec,
 			   json_t **data, struct err *err)
 {
@@ -288,17 +369,21 @@ static int submit_flow_run(struct ctx *ctx, const json_t *spec,
 	struct cluster c = CLUSTER_INIT;
 	struct sprint_new n;
 	struct jobgen_request req;
-	json_t *meta = NULL;
+	json_t *meta = NULL, *eff = NULL;
 	char *base = NULL, *job_id = NULL, hash[SHA256_HEX_LEN + 1];
 	const char *dir;
 	int submitting = 0, r = -1;
 
+	if (effective_spec(ctx, &eff, spec, err) < 0)
+		goto out;
+	spec = eff;
 	if (check_inputs(ctx, spec, &trial, &c, &base, err) < 0)
 		goto out;
 	memset(&n, 0, sizeof(n));
 	n.study = json_string_value(json_object_get(spec, "study"));
 	n.cluster = trial.cluster;
 	n.idea = json_string_value(json_object_get(spec, "idea"));
+	n.retry_of = json_string_value(json_object_get(spec, "retry_of"));
 	/* No token exists yet: place_job makes and hashes one. */
 	memset(hash, '0', SHA256_HEX_LEN);
 	hash[SHA256_HEX_LEN] = '\0';
@@ -308,6 +393,9 @@ static int submit_flow_run(struct ctx *ctx, const json_t *spec,
 	a.primitive = ctx->prim->name;
 	a.key = &ctx->key;
 	if (sprint_submit_begin(ctx->journal, &a, &n, base, err) < 0)
+		goto out;
+	if (a.found == IDEM_FRESH && n.retry_of &&
+	    note_retry(ctx, n.retry_of, a.id, err) < 0)
 		goto out;
 	fault_point("submit.after_pending");
 	if (a.found == IDEM_REPLAY) {
@@ -338,6 +426,7 @@ out:
 	jobgen_release(&g);
 	sprint_attempt_release(&a);
 	json_decref(meta);
+	json_decref(eff);
 	free(base);
 	free(job_id);
 	return r;

@@ -18,8 +18,8 @@ test_expect_success 'make install PREFIX=...' '
 test_expect_success 'the installed binary works from anywhere' '
 	mkdir -p elsewhere && cd elsewhere &&
 	../inst/bin/hpcloop schema submit-flow >out &&
-	"$HPCLOOP_TEST_TOOL" json-field out .data.input.required >req &&
-	grep -q study req
+	"$HPCLOOP_TEST_TOOL" json-field out .data.input.properties.retry_of >req &&
+	grep -q pattern req
 '
 
 test_done
