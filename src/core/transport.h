@@ -2,19 +2,22 @@
  * transport.h: how hpcloop reaches a cluster's files and commands.
  *
  * Every operation on a sprint directory goes through the cluster's
- * transport, even on this machine, so that the SSH transport (ssh.c)
- * plugs in without changing a caller.  A transport is a handle with a
- * const table of operations; this file declares the table, so that an
- * implementation can fill one in, and implements the "local" transport:
- * plain system calls on this machine, and fork/exec with no shell.
+ * transport, even on this machine, so that the SSH transport plugs in
+ * without changing a caller.  A transport is a handle with a const table
+ * of operations; this file declares the table, so that an implementation
+ * can fill one in.  transport.c holds the handle, the checks every
+ * operation makes before it reaches an implementation, and the static
+ * table of kinds; transport_local.c is the "local" kind (plain system
+ * calls on this machine, and proc.c's fork/exec with no shell).
  *
  * Commands are always an argv array, never a shell string: user text
  * can never run as code.  Output is bounded by the caller's limit.
- * Errors: a missing file is ERR_NOT_FOUND, another local I/O failure
- * ERR_IO_FAILED; messages name the path.
  *
  * Paths are absolute, or relative to the process's working directory
  * (local) or the remote home directory (ssh).
+ *
+ * Errors: a missing file is ERR_NOT_FOUND, another local I/O failure
+ * ERR_IO_FAILED; messages name the path.
  */
 #ifndef HPCLOOP_TRANSPORT_H
 #define HPCLOOP_TRANSPORT_H
@@ -55,8 +58,8 @@ void exec_result_release(struct exec_result *r);
  * The operations of one kind of transport.  Each takes the handle it was
  * opened as and fills 'err' on failure; the meaning of each is that of
  * the transport_<op>() function of the same name below, which checks its
- * arguments and calls it.  'close' frees the implementation's private
- * data (transport_priv()), not the handle; it may be NULL.
+ * arguments and resets its out-parameters before it calls the
+ * operation.
  */
 struct transport_ops {
 	const char *name;	/* "local", "ssh" */
@@ -80,7 +83,6 @@ struct transport_ops {
 		    int max_depth, int max_entries, struct err *err);
 	int (*remove)(struct transport *t, const char *path,
 		      struct err *err);
-	void (*close)(struct transport *t);
 };
 
 /* ------------------------------------------------------------------ */
@@ -89,12 +91,11 @@ struct transport_ops {
 
 /*
  * Open the transport described by the cluster configuration 'cluster'
- * (borrowed; may be NULL, which means local).  Its key "transport" is
- * "local" (the default) or "ssh"; "host", "port", "user", "key" and
- * "known_hosts" are for ssh.  "ssh" works only once an implementation
- * has been registered with transport_register_ssh(); otherwise it is
- * ERR_PRECONDITION_FAILED.  '*out' is new (free it with transport_close()), or
- * NULL on failure.
+ * (borrowed; may be NULL, which means local).  Its key "transport"
+ * names the kind: "local" (the default), or one a later build adds
+ * ("ssh").  A kind this build does not have is ERR_CONFIG_INVALID, with
+ * a remediation that lists the kinds it has.  '*out' is new (free it
+ * with transport_close()), or NULL on failure.
  */
 int transport_open(struct transport **out, const json_t *cluster,
 		   struct err *err);
@@ -106,20 +107,11 @@ void transport_close(struct transport *t);
 const char *transport_name(const struct transport *t);
 
 /*
- * Install 'open' as the way to open an "ssh" transport (ssh.c calls this
- * at start-up, before any thread starts).  NULL removes it.
+ * For implementations: a new handle with the operations 'ops' (static,
+ * borrowed for the handle's life), to hand back from a kind's open
+ * function.
  */
-void transport_register_ssh(int (*open)(struct transport **out,
-					const json_t *cluster,
-					struct err *err));
-
-/*
- * For implementations: a new handle with the operations 'ops' (static)
- * and the private data 'priv' (which 'ops->close' frees), and the way
- * back to 'priv'.
- */
-struct transport *transport_new(const struct transport_ops *ops, void *priv);
-void *transport_priv(const struct transport *t);
+struct transport *transport_new(const struct transport_ops *ops);
 
 /* ------------------------------------------------------------------ */
 /* Commands                                                            */
@@ -166,6 +158,9 @@ int transport_write_file(struct transport *t, const char *path,
 			 const void *data, size_t len, int mode,
 			 struct err *err);
 
+/* Remove the file 'path'; a missing file is a success. */
+int transport_remove(struct transport *t, const char *path, struct err *err);
+
 /*
  * Read the whole file 'path' into 'out' (initialised by the caller;
  * whatever it held is dropped, and it is set up with the limit 'max').
@@ -209,8 +204,5 @@ int transport_stat(struct transport *t, int *exists_out, int64_t *size_out,
  */
 int transport_list(struct transport *t, json_t **out, const char *dir,
 		   int max_depth, int max_entries, struct err *err);
-
-/* Remove the file 'path'; a missing file is a success. */
-int transport_remove(struct transport *t, const char *path, struct err *err);
 
 #endif
