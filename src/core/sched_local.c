@@ -683,7 +683,7 @@ static int next_job_id(struct sched *s, char **id_out, struct err *err)
 
 	*id_out = NULL;
 	buf_addf(&path, "%s/next_id", s->state_dir);
-	if (transport_read_file(s->t, &text, buf_str(&path), 64,
+	if (transport_read_file(s->t, &text, s->state_dir, "next_id", 64,
 				&ignored) == 0) {
 		errno = 0;
 		n = strtoull(buf_str(&text), &end, 10);
@@ -792,10 +792,11 @@ static int read_record(struct sched *s, json_t **out, const char *id,
 	struct buf text = BUF_INIT;
 	json_error_t jerr;
 	char *path = job_path(s, id, name);
+	char *dir = job_path(s, id, "");
 	int ret = -1;
 
 	*out = NULL;
-	if (transport_read_file(s->t, &text, path, max, err) < 0)
+	if (transport_read_file(s->t, &text, dir, name, max, err) < 0)
 		goto out;
 	*out = json_loadb(text.data ? text.data : "", text.len, 0, &jerr);
 	if (!json_is_object(*out)) {
@@ -809,6 +810,7 @@ static int read_record(struct sched *s, json_t **out, const char *id,
 out:
 	buf_release(&text);
 	free(path);
+	free(dir);
 	return ret;
 }
 

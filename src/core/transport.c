@@ -1,7 +1,10 @@
 /*
  * transport.c: the transport handle, exec results, the static table of
  * transport kinds, and the dispatch of each operation to its kind after
- * the checks every kind relies on (see transport.h).
+ * the checks every kind relies on (see transport.h).  The untrusted
+ * relative paths of the read operations are checked here once, so that
+ * no kind can forget it; what a path then names on disk (a symbolic
+ * link, a FIFO) is each kind's to refuse.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +104,47 @@ int transport_open(struct transport **out, const json_t *cluster,
 }
 
 /* ------------------------------------------------------------------ */
+/* Argument checks                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Check the untrusted relative path 'rel' of a read under 'dir': not
+ * empty, not absolute, not longer than TRANSPORT_REL_MAX, and no empty,
+ * "." or ".." part, so that it cannot name anything outside 'dir'.
+ * 'dir' itself is hpcloop's, so only its presence is checked.
+ */
+static int check_rel(const char *dir, const char *rel, struct err *err)
+{
+	const char *part, *end;
+	size_t len, n;
+
+	if (!dir || !*dir || !rel)
+		return err_set(err, ERR_INTERNAL,
+			       "read without a directory or a path");
+	len = strlen(rel);
+	if (len > TRANSPORT_REL_MAX)
+		return err_set(err, ERR_FILE_REFUSED,
+			       "'%.64s...' is longer than %d bytes", rel,
+			       TRANSPORT_REL_MAX);
+	if (!len)
+		return err_set(err, ERR_FILE_REFUSED, "an empty path");
+	if (rel[0] == '/')
+		return err_set(err, ERR_FILE_REFUSED,
+			       "'%s' is not a relative path", rel);
+	for (part = rel;; part = end + 1) {
+		end = strchr(part, '/');
+		n = end ? (size_t)(end - part) : strlen(part);
+		if (n == 0 || (n == 1 && part[0] == '.') ||
+		    (n == 2 && part[0] == '.' && part[1] == '.'))
+			return err_set(err, ERR_FILE_REFUSED,
+				       "'%s' has an empty, '.' or '..' part",
+				       rel);
+		if (!end)
+			return 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* Dispatch                                                            */
 /* ------------------------------------------------------------------ */
 
@@ -139,11 +183,13 @@ int transport_remove(struct transport *t, const char *path, struct err *err)
 }
 
 int transport_read_file(struct transport *t, struct buf *out,
-			const char *path, size_t max, struct err *err)
+			const char *dir, const char *rel, size_t max,
+			struct err *err)
 {
 	buf_release(out);
 	buf_init(out, max);
-	if (t->ops->read_file(t, out, path, max, err) < 0) {
+	if (check_rel(dir, rel, err) < 0 ||
+	    t->ops->read_file(t, out, dir, rel, max, err) < 0) {
 		buf_release(out);
 		return -1;
 	}
@@ -151,37 +197,56 @@ int transport_read_file(struct transport *t, struct buf *out,
 }
 
 int transport_read_range(struct transport *t, struct buf *out,
-			 int64_t *size_out, const char *path, int64_t offset,
-			 size_t max, struct err *err)
+			 int64_t *size_out, const char *dir, const char *rel,
+			 int64_t offset, size_t max, struct err *err)
 {
 	buf_release(out);
 	buf_init(out, max);
 	if (size_out)
 		*size_out = 0;
+	if (check_rel(dir, rel, err) < 0)
+		return -1;
 	if (offset < 0)
 		return err_set(err, ERR_INTERNAL,
-			       "negative offset reading '%s'", path);
-	if (t->ops->read_range(t, out, size_out, path, offset, max, err) < 0) {
+			       "negative offset reading '%s'", rel);
+	if (t->ops->read_range(t, out, size_out, dir, rel, offset, max,
+			       err) < 0) {
 		buf_release(out);
+		if (size_out)
+			*size_out = 0;
 		return -1;
 	}
 	return 0;
 }
 
 int transport_stat(struct transport *t, int *exists_out, int64_t *size_out,
-		   int64_t *mtime_out, const char *path, struct err *err)
+		   int64_t *mtime_out, const char *dir, const char *rel,
+		   struct err *err)
 {
 	*exists_out = 0;
 	if (size_out)
 		*size_out = 0;
 	if (mtime_out)
 		*mtime_out = 0;
-	return t->ops->stat(t, exists_out, size_out, mtime_out, path, err);
+	if (check_rel(dir, rel, err) < 0)
+		return -1;
+	if (t->ops->stat(t, exists_out, size_out, mtime_out, dir, rel,
+			 err) < 0) {
+		*exists_out = 0;
+		if (size_out)
+			*size_out = 0;
+		if (mtime_out)
+			*mtime_out = 0;
+		return -1;
+	}
+	return 0;
 }
 
 int transport_list(struct transport *t, json_t **out, const char *dir,
 		   int max_depth, int max_entries, struct err *err)
 {
 	*out = NULL;
+	if (!dir || !*dir)
+		return err_set(err, ERR_INTERNAL, "list without a directory");
 	return t->ops->list(t, out, dir, max_depth, max_entries, err);
 }

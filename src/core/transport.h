@@ -13,11 +13,24 @@
  * Commands are always an argv array, never a shell string: user text
  * can never run as code.  Output is bounded by the caller's limit.
  *
- * Paths are absolute, or relative to the process's working directory
- * (local) or the remote home directory (ssh).
+ * Two kinds of path.  Paths hpcloop made itself (a command's directory,
+ * what mkdirs, write_file and remove take) are trusted: absolute, or
+ * relative to the process's working directory (local) or the remote
+ * home directory (ssh).  What a sprint left behind is not: the agent
+ * runs arbitrary code in the sprint directory (DESIGN §10), so the read
+ * operations take a trusted directory 'dir' (made by hpcloop; symbolic
+ * links on the way to it are followed, as /tmp -> /private/tmp needs)
+ * and an untrusted path 'rel' inside it.  'rel' must be relative, at
+ * most TRANSPORT_REL_MAX bytes, with no empty, "." or ".." part; no
+ * part of it is followed if it is a symbolic link, and only a regular
+ * file is read.  Anything else is ERR_FILE_REFUSED with a message that
+ * names 'rel' and says what it is ("is a symbolic link", "is a FIFO"),
+ * so that a caller can keep it as evidence of tampering.  A read never
+ * blocks on a FIFO and never takes more than its limit.
  *
- * Errors: a missing file is ERR_NOT_FOUND, another local I/O failure
- * ERR_IO_FAILED; messages name the path.
+ * Errors: a missing file is ERR_NOT_FOUND, a refused one
+ * ERR_FILE_REFUSED, another local I/O failure ERR_IO_FAILED; messages
+ * name the path.
  */
 #ifndef HPCLOOP_TRANSPORT_H
 #define HPCLOOP_TRANSPORT_H
@@ -29,6 +42,9 @@
 
 #include "buf.h"
 #include "err.h"
+
+/* The longest untrusted relative path a read accepts. */
+#define TRANSPORT_REL_MAX 1024
 
 struct transport;
 
@@ -58,8 +74,8 @@ void exec_result_release(struct exec_result *r);
  * The operations of one kind of transport.  Each takes the handle it was
  * opened as and fills 'err' on failure; the meaning of each is that of
  * the transport_<op>() function of the same name below, which checks its
- * arguments and resets its out-parameters before it calls the
- * operation.
+ * arguments (an untrusted 'rel' included) and resets its out-parameters
+ * before it calls the operation.
  */
 struct transport_ops {
 	const char *name;	/* "local", "ssh" */
@@ -73,12 +89,14 @@ struct transport_ops {
 			  const void *data, size_t len, int mode,
 			  struct err *err);
 	int (*read_file)(struct transport *t, struct buf *out,
-			 const char *path, size_t max, struct err *err);
+			 const char *dir, const char *rel, size_t max,
+			 struct err *err);
 	int (*read_range)(struct transport *t, struct buf *out,
-			  int64_t *size_out, const char *path, int64_t offset,
-			  size_t max, struct err *err);
+			  int64_t *size_out, const char *dir, const char *rel,
+			  int64_t offset, size_t max, struct err *err);
 	int (*stat)(struct transport *t, int *exists_out, int64_t *size_out,
-		    int64_t *mtime_out, const char *path, struct err *err);
+		    int64_t *mtime_out, const char *dir, const char *rel,
+		    struct err *err);
 	int (*list)(struct transport *t, json_t **out, const char *dir,
 		    int max_depth, int max_entries, struct err *err);
 	int (*remove)(struct transport *t, const char *path,
@@ -138,7 +156,7 @@ int transport_exec(struct transport *t, struct exec_result *res,
 		   struct err *err);
 
 /* ------------------------------------------------------------------ */
-/* Files                                                               */
+/* Files hpcloop writes (trusted paths)                                */
 /* ------------------------------------------------------------------ */
 
 /*
@@ -161,46 +179,57 @@ int transport_write_file(struct transport *t, const char *path,
 /* Remove the file 'path'; a missing file is a success. */
 int transport_remove(struct transport *t, const char *path, struct err *err);
 
+/* ------------------------------------------------------------------ */
+/* Files a sprint left behind (a trusted 'dir', an untrusted 'rel')    */
+/* ------------------------------------------------------------------ */
+
 /*
- * Read the whole file 'path' into 'out' (initialised by the caller;
- * whatever it held is dropped, and it is set up with the limit 'max').
- * A missing file is ERR_NOT_FOUND; one longer than 'max' bytes is
- * ERR_TRANSFER_FAILED.  On failure 'out' is empty.
+ * Read the whole regular file 'rel' under 'dir' into 'out' (initialised
+ * by the caller; whatever it held is dropped, and it is set up with the
+ * limit 'max').  A missing file (or 'dir') is ERR_NOT_FOUND; a file
+ * longer than 'max' bytes, a symbolic link anywhere in 'rel', or
+ * anything but a regular file is ERR_FILE_REFUSED.  On failure 'out' is
+ * empty.
  */
 int transport_read_file(struct transport *t, struct buf *out,
-			const char *path, size_t max, struct err *err);
+			const char *dir, const char *rel, size_t max,
+			struct err *err);
 
 /*
- * Read at most 'max' bytes of 'path' from byte 'offset' into 'out' (as
- * for transport_read_file(), but more data beyond 'max' is not an
- * error), and set '*size_out' (may be NULL) to the file's size.  An
- * offset at or past the end reads nothing: a size below the caller's
- * offset means the file was truncated or replaced.  This is how
- * heartbeats.jsonl is tailed.
+ * Read at most 'max' bytes of the regular file 'rel' under 'dir' from
+ * byte 'offset' into 'out' (as for transport_read_file(), but more data
+ * beyond 'max' is not an error), and set '*size_out' (may be NULL) to
+ * the file's size.  An offset at or past the end reads nothing: a size
+ * below the caller's offset means the file was truncated or replaced.
+ * This is how heartbeats.jsonl is tailed.
  */
 int transport_read_range(struct transport *t, struct buf *out,
-			 int64_t *size_out, const char *path, int64_t offset,
-			 size_t max, struct err *err);
+			 int64_t *size_out, const char *dir, const char *rel,
+			 int64_t offset, size_t max, struct err *err);
 
 /*
- * Whether 'path' exists, in '*exists_out', and if so its size and its
- * modification time in seconds since the epoch ('size_out' and
- * 'mtime_out' may be NULL; they are 0 when it does not exist).  A
- * missing file is a success with '*exists_out' 0.  Symbolic links are
- * followed.
+ * Whether the regular file 'rel' under 'dir' exists, in '*exists_out',
+ * and if so its size and its modification time in seconds since the
+ * epoch ('size_out' and 'mtime_out' may be NULL; they are 0 when it
+ * does not exist).  A missing file (or 'dir') is a success with
+ * '*exists_out' 0; a symbolic link or anything but a regular file is
+ * ERR_FILE_REFUSED, never followed.
  */
 int transport_stat(struct transport *t, int *exists_out, int64_t *size_out,
-		   int64_t *mtime_out, const char *path, struct err *err);
+		   int64_t *mtime_out, const char *dir, const char *rel,
+		   struct err *err);
 
 /*
  * List the regular files under the directory 'dir' into '*out', a new
  * array of {"path": path relative to 'dir', "size": bytes, "mtime":
  * epoch seconds} sorted by path.  'max_depth' counts levels as find's
  * -maxdepth does: 1 lists the files directly in 'dir', 2 those of its
- * subdirectories too, and so on (0 lists nothing).  Symbolic links
- * inside 'dir' are skipped, never followed.  More than 'max_entries'
- * files is ERR_TRANSFER_FAILED; a missing 'dir' is ERR_NOT_FOUND.  On failure
- * '*out' is NULL.
+ * subdirectories too, and so on (0 lists nothing; at most 64 whatever
+ * is asked).  Symbolic links, FIFOs, sockets and devices inside 'dir'
+ * are skipped, never followed or opened.  More than 'max_entries' files
+ * is ERR_TRANSFER_FAILED; a missing 'dir' is ERR_NOT_FOUND.  On failure
+ * '*out' is NULL.  A listed file can be replaced before it is read: read
+ * it with transport_read_file(), which checks it again.
  */
 int transport_list(struct transport *t, json_t **out, const char *dir,
 		   int max_depth, int max_entries, struct err *err);

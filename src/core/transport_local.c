@@ -1,7 +1,12 @@
 /*
  * transport_local.c: the "local" transport, this machine (see
- * transport.h).  Commands go to proc_run() (proc.c).  Files are written
- * atomically through a temporary file in the same directory.
+ * transport.h).  Commands go to proc_run() (proc.c).  Files hpcloop
+ * writes are replaced atomically through a temporary name in the same
+ * directory and flushed to disk.  Files a
+ * sprint left behind are reached from the trusted directory one part at
+ * a time with openat() and O_NOFOLLOW, so no symbolic link in the
+ * untrusted part is ever followed, and only a regular file is opened and
+ * read, with O_NONBLOCK so that a FIFO can never make a read wait.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,8 +23,6 @@
 #include "xalloc.h"
 #include "banned.h"
 
-/* The largest relative path transport_list() builds. */
-#define LIST_PATH_MAX 4096
 /* The deepest transport_list() descends, whatever the caller asks. */
 #define LIST_DEPTH_MAX 64
 
@@ -39,7 +42,7 @@ static int local_exec(struct transport *t, struct exec_result *res,
 }
 
 /* ------------------------------------------------------------------ */
-/* Files                                                               */
+/* Files hpcloop writes                                                */
 /* ------------------------------------------------------------------ */
 
 /*
@@ -50,17 +53,19 @@ static int mkdir_one(const char *path, int mode, const char *report,
 		     struct err *err)
 {
 	struct stat sb;
+	int e;
 
 	if (mkdir(path, (mode_t)mode) == 0)
 		return 0;
-	if (errno == EEXIST && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+	e = errno;
+	if (e == EEXIST && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
 		return 0;
-	if (errno == EEXIST)
+	if (e == EEXIST)
 		return err_set(err, ERR_IO_FAILED,
 			       "cannot create directory '%s': '%s' is not a "
 			       "directory", report, path);
 	return err_set(err, ERR_IO_FAILED, "cannot create directory '%s': %s",
-		       report, strerror(errno));
+		       report, strerror(e));
 }
 
 /* mkdir -p 'path' with 'mode' (see transport_mkdirs()). */
@@ -100,17 +105,6 @@ static char *dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
-/* Flush the directory 'dir' so that a rename in it is durable. */
-static void sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	fsync(fd);
-	close(fd);
-}
-
 /* Write all 'len' bytes of 'data' to 'fd'; -1 with errno on failure. */
 static int write_all(int fd, const char *data, size_t len)
 {
@@ -125,6 +119,17 @@ static int write_all(int fd, const char *data, size_t len)
 		len -= (size_t)w;
 	}
 	return 0;
+}
+
+/* Flush the directory 'dir' so that a rename in it is durable. */
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	fsync(fd);
+	close(fd);
 }
 
 /*
@@ -142,8 +147,8 @@ static int local_write_file(struct transport *t, const char *path,
 
 	base = base ? base + 1 : path;
 	if (!*base) {
-		err_set(err, ERR_IO_FAILED, "cannot write '%s': not a file name",
-			path);
+		err_set(err, ERR_IO_FAILED,
+			"cannot write '%s': not a file name", path);
 		goto out;
 	}
 	if (strcmp(dir, ".") && local_mkdirs(t, dir, 0755, err) < 0)
@@ -170,7 +175,8 @@ static int local_write_file(struct transport *t, const char *path,
 	goto out;
 
 io_error:
-	err_set(err, ERR_IO_FAILED, "cannot write '%s': %s", path, strerror(errno));
+	err_set(err, ERR_IO_FAILED, "cannot write '%s': %s", path,
+		strerror(errno));
 out:
 	if (fd >= 0)
 		close(fd);
@@ -181,25 +187,167 @@ out:
 	return ret;
 }
 
-/*
- * Open 'path' for reading and stat it into 'sb', refusing directories.
- * Returns the descriptor, or -1 with 'err' filled.
- */
-static int open_for_read(const char *path, struct stat *sb, struct err *err)
+/* Remove the file 'path'; a missing one is fine. */
+static int local_remove(struct transport *t, const char *path,
+			struct err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	(void)t;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return err_set(err, ERR_IO_FAILED, "cannot remove '%s': %s",
+			       path, strerror(errno));
+	return 0;
+}
 
-	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return err_set(err, ERR_NOT_FOUND, "no such file '%s'", path);
-	if (fd < 0)
-		return err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", path,
+/* ------------------------------------------------------------------ */
+/* Reaching files a sprint left behind                                 */
+/* ------------------------------------------------------------------ */
+
+/* What the file type in 'mode' is, for a refusal's message. */
+static const char *kind_of(mode_t mode)
+{
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISDIR(mode))
+		return "a directory";
+	return "not a regular file";
+}
+
+/*
+ * Refuse the part of 'rel' that ends at byte 'end' (the whole of 'rel'
+ * when it ends there), which is 'what' ("a FIFO").  Returns -1.
+ */
+static int refuse(struct err *err, const char *rel, size_t end,
+		  const char *what)
+{
+	if (!rel[end])
+		return err_set(err, ERR_FILE_REFUSED, "'%s' is %s", rel, what);
+	return err_set(err, ERR_FILE_REFUSED, "'%.*s' in '%s' is %s",
+		       (int)end, rel, rel, what);
+}
+
+/*
+ * The error for an openat() or fstatat() of the part of 'rel' ending at
+ * 'end' that failed with 'e'.  Returns -1.
+ */
+static int part_error(struct err *err, const char *rel, size_t end, int e)
+{
+	if (e == ENOENT || e == ENOTDIR)
+		return err_set(err, ERR_NOT_FOUND, "no such file '%s'", rel);
+	if (e == ELOOP)
+		return refuse(err, rel, end, "a symbolic link");
+	return err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", rel,
+		       strerror(e));
+}
+
+/*
+ * Open the trusted directory 'dir' and walk down the directories of the
+ * untrusted 'rel' (checked by transport.c) without following a link:
+ * '*dfd_out' is the open directory that holds the last part of 'rel',
+ * and '*last_out' points at that part inside 'rel'.  A missing part is
+ * ERR_NOT_FOUND (a regular file where a directory should be counts as
+ * missing); a part that is a symbolic link, a FIFO or anything else is
+ * ERR_FILE_REFUSED, never opened.
+ */
+static int walk_to_parent(int *dfd_out, const char **last_out,
+			  const char *dir, const char *rel, struct err *err)
+{
+	char part[TRANSPORT_REL_MAX + 1];
+	const char *p = rel, *slash;
+	struct stat sb;
+	int dfd, next;
+
+	*dfd_out = -1;
+	*last_out = NULL;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return err_set(err, ERR_NOT_FOUND, "no such directory '%s'",
+			       dir);
+	if (dfd < 0)
+		return err_set(err, ERR_IO_FAILED, "cannot open '%s': %s", dir,
 			       strerror(errno));
-	if (fstat(fd, sb) < 0 || S_ISDIR(sb->st_mode)) {
-		int e = S_ISDIR(sb->st_mode) ? EISDIR : errno;
+	for (slash = strchr(p, '/'); slash; slash = strchr(p, '/')) {
+		size_t n = (size_t)(slash - p), end = (size_t)(slash - rel);
 
+		if (n >= sizeof(part)) {
+			close(dfd);
+			return err_set(err, ERR_FILE_REFUSED,
+				       "'%.64s...' is too long", rel);
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		next = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					 O_NONBLOCK | O_CLOEXEC);
+		if (next < 0) {
+			int e = errno;
+
+			/* Say what it is instead of "not a directory". */
+			if (e == ENOTDIR &&
+			    fstatat(dfd, part, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    !S_ISREG(sb.st_mode)) {
+				close(dfd);
+				return refuse(err, rel, end,
+					      kind_of(sb.st_mode));
+			}
+			close(dfd);
+			return part_error(err, rel, end, e);
+		}
+		close(dfd);
+		dfd = next;
+		p = slash + 1;
+	}
+	*dfd_out = dfd;
+	*last_out = p;
+	return 0;
+}
+
+/*
+ * Open the regular file 'rel' under 'dir' for reading, and fstat it
+ * into 'sb'.  The last part is looked at first without being opened, so
+ * that a FIFO or a device is refused without the side effects of an
+ * open (a FIFO's writer would wake up); it is then opened with
+ * O_NOFOLLOW | O_NONBLOCK | O_NOCTTY and checked again with fstat(), so
+ * that one swapped in between is refused too.  Returns the descriptor,
+ * or -1 with 'err' filled.
+ */
+static int open_untrusted(const char *dir, const char *rel, struct stat *sb,
+			  struct err *err)
+{
+	const char *last;
+	size_t end = strlen(rel);
+	int dfd, fd, e;
+
+	if (walk_to_parent(&dfd, &last, dir, rel, err) < 0)
+		return -1;
+	if (fstatat(dfd, last, sb, AT_SYMLINK_NOFOLLOW) < 0) {
+		e = errno;
+		close(dfd);
+		return part_error(err, rel, end, e);
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		close(dfd);
+		return refuse(err, rel, end, kind_of(sb->st_mode));
+	}
+	fd = openat(dfd, last, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+				       O_CLOEXEC);
+	e = errno;
+	close(dfd);
+	if (fd < 0)
+		return part_error(err, rel, end, e);
+	if (fstat(fd, sb) < 0) {
+		e = errno;
 		close(fd);
-		return err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", path,
+		return err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", rel,
 			       strerror(e));
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		close(fd);
+		return refuse(err, rel, end, kind_of(sb->st_mode));
 	}
 	return fd;
 }
@@ -240,30 +388,31 @@ static int read_up_to(int fd, struct buf *out, int64_t offset, size_t max,
 	}
 }
 
-/* Read all of 'path' into 'out', at most 'max' bytes. */
+/* Read all of 'rel' under 'dir' into 'out', at most 'max' bytes. */
 static int local_read_file(struct transport *t, struct buf *out,
-			   const char *path, size_t max, struct err *err)
+			   const char *dir, const char *rel, size_t max,
+			   struct err *err)
 {
 	struct stat sb;
 	int fd, more, ret = -1;
 
 	(void)t;
-	fd = open_for_read(path, &sb, err);
+	fd = open_untrusted(dir, rel, &sb, err);
 	if (fd < 0)
 		return -1;
 	if (sb.st_size > 0 && (uint64_t)sb.st_size > max) {
-		err_set(err, ERR_TRANSFER_FAILED, "'%s' is larger than %zu bytes",
-			path, max);
+		err_set(err, ERR_FILE_REFUSED, "'%s' is larger than %zu bytes",
+			rel, max);
 		goto out;
 	}
 	if (read_up_to(fd, out, 0, max, &more) < 0) {
-		err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", path,
+		err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", rel,
 			strerror(errno));
 		goto out;
 	}
 	if (more) {
-		err_set(err, ERR_TRANSFER_FAILED, "'%s' is larger than %zu bytes",
-			path, max);
+		err_set(err, ERR_FILE_REFUSED, "'%s' is larger than %zu bytes",
+			rel, max);
 		goto out;
 	}
 	ret = 0;
@@ -272,23 +421,24 @@ out:
 	return ret;
 }
 
-/* Read 'max' bytes of 'path' from 'offset' (see transport_read_range()). */
+/* Read 'max' bytes of 'rel' from 'offset' (see transport_read_range()). */
 static int local_read_range(struct transport *t, struct buf *out,
-			    int64_t *size_out, const char *path,
-			    int64_t offset, size_t max, struct err *err)
+			    int64_t *size_out, const char *dir,
+			    const char *rel, int64_t offset, size_t max,
+			    struct err *err)
 {
 	struct stat sb;
 	int fd, more, ret = -1;
 
 	(void)t;
-	fd = open_for_read(path, &sb, err);
+	fd = open_untrusted(dir, rel, &sb, err);
 	if (fd < 0)
 		return -1;
 	if (size_out)
 		*size_out = (int64_t)sb.st_size;
 	if (offset < (int64_t)sb.st_size &&
 	    read_up_to(fd, out, offset, max, &more) < 0) {
-		err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", path,
+		err_set(err, ERR_IO_FAILED, "cannot read '%s': %s", rel,
 			strerror(errno));
 		goto out;
 	}
@@ -298,37 +448,38 @@ out:
 	return ret;
 }
 
-/* Whether 'path' exists, and its size and mtime (see transport_stat()). */
+/*
+ * Whether the regular file 'rel' under 'dir' exists, and its size and
+ * mtime (see transport_stat()); nothing is opened but directories.
+ */
 static int local_stat(struct transport *t, int *exists_out,
-		      int64_t *size_out, int64_t *mtime_out, const char *path,
-		      struct err *err)
+		      int64_t *size_out, int64_t *mtime_out, const char *dir,
+		      const char *rel, struct err *err)
 {
+	const char *last;
 	struct stat sb;
-	int exists = 1;
+	int dfd, e;
 
 	(void)t;
-	if (stat(path, &sb) < 0) {
-		if (errno != ENOENT && errno != ENOTDIR)
-			return err_set(err, ERR_IO_FAILED, "cannot stat '%s': %s",
-				       path, strerror(errno));
-		exists = 0;
+	if (walk_to_parent(&dfd, &last, dir, rel, err) < 0) {
+		if (err->code != ERR_NOT_FOUND)
+			return -1;
+		err_clear(err);
+		return 0;
 	}
-	*exists_out = exists;
+	e = fstatat(dfd, last, &sb, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+	close(dfd);
+	if (e == ENOENT || e == ENOTDIR)
+		return 0;
+	if (e)
+		return part_error(err, rel, strlen(rel), e);
+	if (!S_ISREG(sb.st_mode))
+		return refuse(err, rel, strlen(rel), kind_of(sb.st_mode));
+	*exists_out = 1;
 	if (size_out)
-		*size_out = exists ? (int64_t)sb.st_size : 0;
+		*size_out = (int64_t)sb.st_size;
 	if (mtime_out)
-		*mtime_out = exists ? (int64_t)sb.st_mtime : 0;
-	return 0;
-}
-
-/* Remove the file 'path'; a missing one is fine. */
-static int local_remove(struct transport *t, const char *path,
-			struct err *err)
-{
-	(void)t;
-	if (unlink(path) < 0 && errno != ENOENT)
-		return err_set(err, ERR_IO_FAILED, "cannot remove '%s': %s", path,
-			       strerror(errno));
+		*mtime_out = (int64_t)sb.st_mtime;
 	return 0;
 }
 
@@ -351,8 +502,18 @@ struct list_walk {
 	size_t max_entries;	/* more is an error */
 	int max_depth;		/* deepest level to list */
 	const char *top;	/* the listed directory, for messages */
-	struct buf rel;		/* the current relative directory */
+	struct buf rel;		/* the current relative directory, "a/b/" */
 };
+
+/*
+ * Whether 'name' in the current directory of 'w' has a relative path
+ * (plus a slash, for a directory) that a read would accept; a longer
+ * one is skipped, since it could never be read.
+ */
+static int list_fits(const struct list_walk *w, const char *name)
+{
+	return w->rel.len + strlen(name) + 1 <= TRANSPORT_REL_MAX;
+}
 
 /* Add the file 'name' of the current directory with the stat 'sb'. */
 static int list_add(struct list_walk *w, const char *name,
@@ -368,7 +529,7 @@ static int list_add(struct list_walk *w, const char *name,
 		w->alloc = w->alloc ? w->alloc * 2 : 64;
 		w->v = xrealloc(w->v, w->alloc * sizeof(*w->v));
 	}
-	buf_add(&p, w->rel.data ? w->rel.data : "", w->rel.len);
+	buf_add(&p, buf_str(&w->rel), w->rel.len);
 	buf_adds(&p, name);
 	w->v[w->n].path = buf_detach(&p, NULL);
 	w->v[w->n].size = (int64_t)sb->st_size;
@@ -380,7 +541,10 @@ static int list_add(struct list_walk *w, const char *name,
 /*
  * List the directory open as 'dfd' (taken over and closed here) at
  * level 'depth' into 'w', descending into subdirectories while 'depth'
- * is below the limit.  Symbolic links are skipped.
+ * is below the limit.  Only regular files and real directories are
+ * taken; a symbolic link, FIFO, socket or device is skipped without
+ * being opened, and so is a directory that stops being one before it
+ * is opened.
  */
 static int list_dir(struct list_walk *w, int dfd, int depth, struct err *err)
 {
@@ -392,8 +556,8 @@ static int list_dir(struct list_walk *w, int dfd, int depth, struct err *err)
 
 	if (!d) {
 		close(dfd);
-		return err_set(err, ERR_IO_FAILED, "cannot list '%s': %s", w->top,
-			       strerror(errno));
+		return err_set(err, ERR_IO_FAILED, "cannot list '%s': %s",
+			       w->top, strerror(errno));
 	}
 	for (;;) {
 		errno = 0;
@@ -402,17 +566,21 @@ static int list_dir(struct list_walk *w, int dfd, int depth, struct err *err)
 			break;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &sb,
+		if (!list_fits(w, de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &sb,
 			    AT_SYMLINK_NOFOLLOW) < 0)
-			continue;	/* gone since readdir() */
+			continue;	/* too long, or gone since readdir() */
 		if (S_ISREG(sb.st_mode)) {
 			if (list_add(w, de->d_name, &sb, err) < 0)
 				goto out;
 		} else if (S_ISDIR(sb.st_mode) && depth < w->max_depth) {
 			int sub = openat(dirfd(d), de->d_name,
 					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					 O_CLOEXEC);
+						 O_NONBLOCK | O_CLOEXEC);
 
+			if (sub < 0 && (errno == ELOOP || errno == ENOTDIR ||
+					errno == ENOENT))
+				continue;	/* replaced since fstatat() */
 			if (sub < 0) {
 				err_set(err, ERR_IO_FAILED,
 					"cannot list '%s/%s%s': %s", w->top,
@@ -420,12 +588,7 @@ static int list_dir(struct list_walk *w, int dfd, int depth, struct err *err)
 					strerror(errno));
 				goto out;
 			}
-			if (buf_addf(&w->rel, "%s/", de->d_name) < 0) {
-				close(sub);
-				err_set(err, ERR_TRANSFER_FAILED,
-					"path too long under '%s'", w->top);
-				goto out;
-			}
+			buf_addf(&w->rel, "%s/", de->d_name);
 			if (list_dir(w, sub, depth + 1, err) < 0)
 				goto out;
 			w->rel.len = saved;
@@ -461,12 +624,11 @@ static int local_list(struct transport *t, json_t **out, const char *dir,
 	int fd, ret = -1;
 
 	(void)t;
-	*out = NULL;
 	memset(&w, 0, sizeof(w));
 	w.max_entries = max_entries > 0 ? (size_t)max_entries : 0;
 	w.max_depth = max_depth < LIST_DEPTH_MAX ? max_depth : LIST_DEPTH_MAX;
 	w.top = dir;
-	buf_init(&w.rel, LIST_PATH_MAX);
+	buf_init(&w.rel, 0);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)

@@ -47,13 +47,31 @@ struct gathered {
 	json_int_t offset;	/* heartbeats.jsonl offset after them */
 	int unreadable;		/* lines that were not heartbeats */
 	json_t *completion;	/* completion.json, or NULL */
+	json_t *refused;	/* {"file", "message"} of each file refused */
 };
 
 static void gathered_release(struct gathered *g)
 {
 	json_decref(g->beats);
 	json_decref(g->completion);
+	json_decref(g->refused);
 	memset(g, 0, sizeof(*g));
+}
+
+/*
+ * Keep the refusal in 'err' (ERR_FILE_REFUSED: the sprint left a link,
+ * a FIFO or an oversized file where 'file' should be) as evidence in
+ * 'g', and clear it: the sprint goes on without that file.
+ */
+static void note_refused(struct gathered *g, const char *file,
+			 struct err *err)
+{
+	if (!g->refused)
+		g->refused = json_array();
+	json_array_append_new(g->refused,
+			      json_pack("{s:s, s:s}", "file", file, "message",
+					err->message));
+	err_clear(err);
 }
 
 /*
@@ -63,7 +81,7 @@ static void gathered_release(struct gathered *g)
 static int read_heartbeats(struct cluster *c, struct gathered *g,
 			   struct err *err)
 {
-	struct buf path = BUF_INIT, data = BUF_INIT;
+	struct buf data = BUF_INIT;
 	int64_t size = 0;
 	const char *p, *nl;
 	size_t used = 0;
@@ -72,14 +90,17 @@ static int read_heartbeats(struct cluster *c, struct gathered *g,
 	g->offset = json_integer_value(json_object_get(g->row,
 							"heartbeat_offset"));
 	g->beats = json_array();
-	buf_addf(&path, "%s/heartbeats.jsonl",
-		 json_string_value(json_object_get(g->row, "directory")));
-	if (transport_read_range(c->t, &data, &size, buf_str(&path),
-				 g->offset, STATUS_HEARTBEAT_READ_MAX,
-				 err) < 0) {
-		if (err->code != ERR_NOT_FOUND)
+	if (transport_read_range(c->t, &data, &size,
+				 json_string_value(json_object_get(
+					 g->row, "directory")),
+				 "heartbeats.jsonl", g->offset,
+				 STATUS_HEARTBEAT_READ_MAX, err) < 0) {
+		if (err->code == ERR_FILE_REFUSED)
+			note_refused(g, "heartbeats.jsonl", err);
+		else if (err->code == ERR_NOT_FOUND)
+			err_clear(err);
+		else
 			goto out;
-		err_clear(err);
 	}
 	/* Only whole lines; a partial last line is read next time. */
 	p = buf_str(&data);
@@ -110,7 +131,6 @@ static int read_heartbeats(struct cluster *c, struct gathered *g,
 	g->offset += (json_int_t)used;
 	r = 0;
 out:
-	buf_release(&path);
 	buf_release(&data);
 	return r;
 }
@@ -162,39 +182,43 @@ static int apply_heartbeats(struct ctx *ctx, const struct gathered *g,
 /* ---------------------------------------------------------------- */
 
 /*
- * Read '<dir>/completion.json' of sprint 'row' into a new object in
- * '*out', or NULL when there is none (or it is not a completion).
+ * Read '<dir>/completion.json' of the sprint of 'g' into a new object in
+ * 'g->completion', or leave it NULL when there is none, it is not a
+ * completion, or it was refused (then noted in 'g->refused': without a
+ * record, the job's end is never taken for a success).
  */
-static int read_completion(struct cluster *c, const json_t *row,
-			   json_t **out, struct err *err)
+static int read_completion(struct cluster *c, struct gathered *g,
+			   struct err *err)
 {
-	struct buf path = BUF_INIT, data = BUF_INIT;
+	struct buf data = BUF_INIT;
 	json_t *v = NULL;
 	const char *status;
 	int r = -1;
 
-	*out = NULL;
-	buf_addf(&path, "%s/completion.json",
-		 json_string_value(json_object_get(row, "directory")));
-	if (transport_read_file(c->t, &data, buf_str(&path),
-				STATUS_COMPLETION_MAX, err) < 0) {
-		if (err->code == ERR_NOT_FOUND) {
+	if (transport_read_file(c->t, &data,
+				json_string_value(json_object_get(
+					g->row, "directory")),
+				"completion.json", STATUS_COMPLETION_MAX,
+				err) < 0) {
+		if (err->code == ERR_FILE_REFUSED)
+			note_refused(g, "completion.json", err);
+		else if (err->code == ERR_NOT_FOUND)
 			err_clear(err);
-			r = 0;
-		}
+		else
+			goto out;
+		r = 0;
 		goto out;
 	}
 	v = json_loadb(buf_str(&data), data.len, 0, NULL);
 	status = json_string_value(json_object_get(v, "status"));
 	if (status && sprint_state_terminal(status) &&
 	    strcmp(status, "lost")) {
-		*out = v;
+		g->completion = v;
 		v = NULL;
 	}
 	r = 0;
 out:
 	json_decref(v);
-	buf_release(&path);
 	buf_release(&data);
 	return r;
 }
@@ -248,6 +272,28 @@ static int stale(struct ctx *ctx, const json_t *row)
 }
 
 /*
+ * Put the files of sprint 'id' that were refused ('refused', borrowed)
+ * into its 'evidence' and into the call's partial errors, so that a
+ * caller sees the tampering without reading the evidence.
+ */
+static void report_refused(struct ctx *ctx, const char *id,
+			   json_t *refused, json_t *evidence)
+{
+	struct buf detail = BUF_INIT;
+	size_t i;
+
+	json_object_set(evidence, "refused", refused);
+	for (i = 0; i < json_array_size(refused); i++) {
+		buf_release(&detail);
+		buf_addf(&detail, "sprint %s: %s", id,
+			 json_string_value(json_object_get(
+				 json_array_get(refused, i), "message")));
+		ctx_partial_error(ctx, ERR_FILE_REFUSED, buf_str(&detail));
+	}
+	buf_release(&detail);
+}
+
+/*
  * Apply what was gathered for one sprint in 'g' (its heartbeats, its
  * completion record, the scheduler's answer) inside the caller's
  * transaction, and put the evidence into 'report'.
@@ -266,6 +312,8 @@ static int apply_sprint(struct ctx *ctx, const struct gathered *g,
 		goto out;
 	evidence = json_pack("{s:O?, s:O}", "scheduler", job, "heartbeats",
 			     hb);
+	if (g->refused)
+		report_refused(ctx, id, g->refused, evidence);
 	if (completion) {
 		json_object_set(evidence, "completion_file", json_true());
 		if (sprint_finish(ctx->journal, &transitioned, id,
@@ -438,8 +486,7 @@ static int refresh_cluster(struct ctx *ctx, const char *name,
 		jid = json_string_value(json_object_get(gs[i].row, "job_id"));
 		gs[i].job = jid && states ? json_object_get(states, jid) : NULL;
 		if (read_heartbeats(&c, &gs[i], &cerr) < 0 ||
-		    read_completion(&c, gs[i].row, &gs[i].completion,
-				    &cerr) < 0)
+		    read_completion(&c, &gs[i], &cerr) < 0)
 			goto unreachable;
 	}
 	/* Apply: one transaction for the whole cluster. */
@@ -573,7 +620,8 @@ out:
 	return r;
 }
 
-static const enum err_code status_errors[] = { ERR_NOT_FOUND, ERR_NONE };
+static const enum err_code status_errors[] = { ERR_NOT_FOUND,
+					       ERR_FILE_REFUSED, ERR_NONE };
 
 const struct primitive prim_status = {
 	.name = "status",
@@ -588,7 +636,12 @@ const struct primitive prim_status = {
 		"completion.json, and without one it is never a success. "
 		"Each sprint comes with its state, phase, last heartbeat "
 		"age and the evidence. An unreachable cluster is a "
-		"`partial_errors` entry, not a failure.",
+		"`partial_errors` entry, not a failure. A heartbeats.jsonl "
+		"or completion.json that is not a regular file (a symbolic "
+		"link, a FIFO) or is too large is not read: it is named in "
+		"the sprint's `evidence.refused` and as a `file_refused` "
+		"partial error, and a job that ends without a readable "
+		"record is never a success.",
 	.example = "{}",
 	.flags = PRIM_MUTATES | PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL |
 		 PRIM_NEEDS_CONFIG | PRIM_NEEDS_CLUSTER | PRIM_OWN_TX |
