@@ -29,8 +29,9 @@
  * blocks on a FIFO and never takes more than its limit.
  *
  * Errors: a missing file is ERR_NOT_FOUND, a refused one
- * ERR_FILE_REFUSED, another local I/O failure ERR_IO_FAILED; messages
- * name the path.
+ * ERR_FILE_REFUSED, another local I/O failure ERR_IO_FAILED with
+ * strerror()'s words ("No space left on device"); messages name the
+ * path.
  */
 #ifndef HPCLOOP_TRANSPORT_H
 #define HPCLOOP_TRANSPORT_H
@@ -168,9 +169,14 @@ int transport_mkdirs(struct transport *t, const char *path, int mode,
 
 /*
  * Replace the file 'path' with the 'len' bytes of 'data', atomically:
- * readers see the old contents or the new, never a part.  The file gets
+ * readers see the old contents or the new, never a part (a temporary
+ * name in the same directory, then a rename).  It is not flushed to
+ * disk: after a machine crash the old contents, the new or none may be
+ * there; what must survive one goes into the journal.  The file gets
  * exactly 'mode' (0600 for secrets, 0700 for scripts).  Missing parent
- * directories are created (0755 less the umask).
+ * directories are created (0755 less the umask).  A failure is
+ * ERR_IO_FAILED with strerror()'s words in the message, and leaves no
+ * temporary file behind.
  */
 int transport_write_file(struct transport *t, const char *path,
 			 const void *data, size_t len, int mode,

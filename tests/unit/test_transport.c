@@ -2,12 +2,12 @@
  * test_transport.c: unit tests for the transport module (transport.h)
  * through the local transport: commands run from argv with no shell,
  * exit codes and signals, standard input, bounded output, timeouts that
- * kill the process group, atomic writes with their modes, reads of
- * whole files and of ranges, listings that skip symbolic links and
- * FIFOs, the table of kinds, and every refusal of an untrusted path: a
- * symbolic link as the last part or a middle one, a FIFO, a socket, a
- * device, a directory, "..", an absolute path, a path too long and a
- * file too large.
+ * kill the process group, atomic writes with their modes and the words
+ * of a full disk, reads of whole files and of ranges, listings that skip
+ * symbolic links and FIFOs, the table of kinds, and every refusal of an
+ * untrusted path: a symbolic link as the last part or a middle one, a
+ * FIFO, a socket, a device, a directory, "..", an absolute path, a path
+ * too long and a file too large.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -384,6 +385,73 @@ static void test_transport_write_file_atomic_mode(void **state)
 			 -1);
 	assert_int_equal(err.code, ERR_IO_FAILED);
 	buf_release(&b);
+	err_release(&err);
+	transport_close(t);
+}
+
+/* A directory on a 64 KiB tmpfs, when this process may mount one. */
+struct full_disk {
+	char dir[512];		/* the mount point */
+	int mounted;		/* 1 once the tmpfs is mounted there */
+	char why[256];		/* why not, for the skip message */
+};
+
+static int full_disk_setup(void **state)
+{
+	static struct full_disk fd;
+
+	memset(&fd, 0, sizeof(fd));
+	tmp_path(fd.dir, sizeof(fd.dir), "full");
+	if (mkdir(fd.dir, 0700) < 0)
+		return -1;
+	if (geteuid() != 0)
+		snprintf(fd.why, sizeof(fd.why), "not running as root");
+	else if (mount("tmpfs", fd.dir, "tmpfs", 0, "size=64k") < 0)
+		snprintf(fd.why, sizeof(fd.why), "cannot mount a tmpfs: %s",
+			 strerror(errno));
+	else
+		fd.mounted = 1;
+	*state = &fd;
+	return 0;
+}
+
+static int full_disk_teardown(void **state)
+{
+	struct full_disk *fd = *state;
+
+	if (fd->mounted && umount2(fd->dir, MNT_DETACH) < 0)
+		return -1;
+	fd->mounted = 0;
+	return 0;
+}
+
+static void test_transport_write_file_full_disk(void **state)
+{
+	struct full_disk *fd = *state;
+	struct transport *t;
+	struct err err = ERR_INIT;
+	size_t len = 256 * 1024;
+	char *data, path[600];
+
+	if (!fd->mounted) {
+		print_message("skipped: a full disk needs a small tmpfs (%s)\n",
+			      fd->why);
+		skip();
+	}
+	t = open_local();
+	data = xmalloc(len);
+	memset(data, 'x', len);
+	snprintf(path, sizeof(path), "%s/big.bin", fd->dir);
+	assert_int_equal(transport_write_file(t, path, data, len, 0600, &err),
+			 -1);
+	assert_int_equal(err.code, ERR_IO_FAILED);
+	assert_non_null(strstr(err.message, path));
+	assert_non_null(strstr(err.message, strerror(ENOSPC)));
+	/* The temporary file is gone; the space is free again. */
+	assert_int_equal(count_entries(fd->dir), 0);
+	assert_int_equal(transport_write_file(t, path, "ok", 2, 0600, &err),
+			 0);
+	free(data);
 	err_release(&err);
 	transport_close(t);
 }
@@ -917,6 +985,9 @@ int main(void)
 		cmocka_unit_test(test_transport_exec_background_keeps_pipe),
 		cmocka_unit_test(test_transport_exec_not_found),
 		cmocka_unit_test(test_transport_write_file_atomic_mode),
+		cmocka_unit_test_setup_teardown(
+			test_transport_write_file_full_disk, full_disk_setup,
+			full_disk_teardown),
 		cmocka_unit_test(test_transport_mkdirs),
 		cmocka_unit_test(test_transport_read_file_limits),
 		cmocka_unit_test(test_transport_read_range_offsets),
