@@ -356,6 +356,7 @@ struct run {
 	struct cluster *c;
 	json_t *evidence;	/* {sprint_id: evidence} (borrowed) */
 	json_t *cancel;		/* [{id, job}] to cancel after commit */
+	json_t *refused;	/* ["sprint ID: why"] files not read */
 	int observed;		/* the scheduler's answers are known */
 	const char *source;	/* "query" or "cache" */
 	double age_s;		/* how old the answers are */
@@ -604,6 +605,18 @@ static json_t *scheduler_evidence(const struct run *run,
 			 run->source, "age_s", run->age_s);
 }
 
+/* Add "sprint ID: why" to the refusals when 'why' is set. */
+static void note_refused(struct run *run, const char *id, const char *why)
+{
+	struct buf b = BUF_INIT;
+
+	if (!why)
+		return;
+	buf_addf(&b, "sprint %s: %s", id, why);
+	json_array_append_new(run->refused, json_string(buf_str(&b)));
+	buf_release(&b);
+}
+
 /* Apply everything gathered for 'g' (in the transaction). */
 static int apply_sprint(struct run *run, const struct gathered *g,
 			struct err *err)
@@ -621,6 +634,8 @@ static int apply_sprint(struct run *run, const struct gathered *g,
 	}
 	if (apply_files(run, g, ev, err) < 0)
 		goto out;
+	note_refused(run, g->id, g->hb_refused);
+	note_refused(run, g->id, g->c_refused);
 	if (g->orphan)
 		r = apply_orphan(run, g, ev, err);
 	else if (run->observed)
@@ -716,6 +731,7 @@ int refresh_cluster(struct journal *j, const struct config *cfg,
 	run.c = &c;
 	run.evidence = evidence;
 	run.cancel = json_array();
+	run.refused = json_array();
 	for (i = 0; i < n; i++) {
 		const json_t *jid = json_object_get(json_array_get(rows, i),
 						    "job_id");
@@ -753,11 +769,11 @@ int refresh_cluster(struct journal *j, const struct config *cfg,
 		goto out;
 	if (json_array_size(run.cancel) && cancel_lingering(&run, err) < 0)
 		goto out;
-	*summary_out = json_pack("{s:b, s:b, s:I, s:f, s:f}", "queried",
+	*summary_out = json_pack("{s:b, s:b, s:I, s:f, s:f, s:O}", "queried",
 				 obs.queried, "cached", obs.cached, "jobs",
 				 (json_int_t)json_array_size(ids),
 				 "answer_age_s", obs.age_s, "next_query_in_s",
-				 obs.next_query_in_s);
+				 obs.next_query_in_s, "refused", run.refused);
 	r = 0;
 	goto out;
 unreachable:
@@ -782,5 +798,6 @@ out:
 	err_release(&cerr);
 	json_decref(ids);
 	json_decref(run.cancel);
+	json_decref(run.refused);
 	return r;
 }

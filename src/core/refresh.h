@@ -38,7 +38,7 @@ struct journal;
  * of 'cfg') in 'j' (outside a transaction).  Each sprint's evidence goes
  * into 'evidence' as {sprint_id: {...}}; '*summary_out' is a new object
  * saying what was asked of the cluster ({"queried", "cached", "jobs",
- * "next_query_in_s", ...}).  A cluster that cannot be reached is not a
+ * "next_query_in_s", "refused": ["sprint ID: why a file was not read"]}).  A cluster that cannot be reached is not a
  * failure: '*summary_out' says so and 'unreachable' (may be NULL) holds
  * the error, nothing is marked finished.  Returns -1 only for the
  * journal's own errors.

@@ -792,12 +792,11 @@ static int read_record(struct sched *s, json_t **out, const char *id,
 	struct buf text = BUF_INIT;
 	json_error_t jerr;
 	char *path = job_path(s, id, name);
+	char *dir = job_path(s, id, "");
 	int ret = -1;
 
 	*out = NULL;
-	if (transport_read_file(s->t, &text, "/", path[0] == '/' ? path + 1
-								 : path,
-				max, err) < 0)
+	if (transport_read_file(s->t, &text, dir, name, max, err) < 0)
 		goto out;
 	*out = json_loadb(text.data ? text.data : "", text.len, 0, &jerr);
 	if (!json_is_object(*out)) {
@@ -811,6 +810,7 @@ static int read_record(struct sched *s, json_t **out, const char *id,
 out:
 	buf_release(&text);
 	free(path);
+	free(dir);
 	return ret;
 }
 

@@ -78,14 +78,16 @@ static char *store_dir(const struct config *cfg, const char *journal_path)
 
 /*
  * Copy one listed file 'f' of sprint 'id' from 'sprint_dir' on 'c' to
- * the store 'local' (a local transport) and add its row to 'files'.
+ * the store 'local' (a local transport) and add its row to 'files'.  A
+ * file the transport refuses to read (replaced by a link or a FIFO since
+ * it was listed, or grown past the limit) goes to 'refused' instead.
  * The journal is not touched here: rows are recorded afterwards in one
  * short transaction.
  */
 static int copy_one(struct cluster *c, struct transport *local,
 		    const char *id, const char *sprint_dir,
 		    const char *store, const json_t *f, int copy,
-		    json_t *files, struct err *err)
+		    json_t *files, json_t *refused, struct err *err)
 {
 	const char *rel = json_string_value(json_object_get(f, "path"));
 	json_int_t size = json_integer_value(json_object_get(f, "size"));
@@ -101,9 +103,15 @@ static int copy_one(struct cluster *c, struct transport *local,
 		return 0;
 	}
 	buf_addf(&dst, "%s/%s/%s", store, id, rel);
-	if (transport_read_file(c->t, &data, sprint_dir, rel, ARTIFACT_FILE_MAX,
-				err) < 0)
+	if (transport_read_file(c->t, &data, sprint_dir, rel,
+				ARTIFACT_FILE_MAX, err) < 0) {
+		if (err->code != ERR_FILE_REFUSED)
+			goto out;
+		err_clear(err);
+		json_array_append_new(refused, json_string(rel));
+		r = 0;
 		goto out;
+	}
 	crypto_sha256_hex(hash, buf_str(&data), data.len);
 	if (copy && transport_write_file(local, buf_str(&dst), buf_str(&data),
 					 data.len, 0600, err) < 0)
@@ -184,7 +192,7 @@ static int artifacts_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		if (is_secret(rel))
 			continue;
 		if (copy_one(&c, local, id, dir, store, f, copy, files,
-			     err) < 0)
+			     refused, err) < 0)
 			goto out;
 	}
 	if (record(ctx, id, files, err) < 0)
@@ -218,10 +226,12 @@ const struct primitive prim_artifacts = {
 		       "transport (links are not followed), records each "
 		       "file's size and SHA-256 in the journal and copies "
 		       "it to <artifact_dir>/<sprint id>/ (`copy`: false "
-		       "only lists). Paths that could leave the store are "
-		       "refused and reported; the sprint's webhook token "
-		       "is never copied. Files over 64 MiB are listed "
-		       "without a copy.",
+		       "only lists). Symbolic links, FIFOs and devices "
+		       "are skipped, and a file that turns into one before "
+		       "it is read is refused and reported, as are paths "
+		       "that could leave the store; the sprint's webhook "
+		       "token is never copied. Files over 64 MiB are "
+		       "listed without a copy.",
 	.example = "{\"sprint_id\": \"sp-000000\"}",
 	.flags = PRIM_MUTATES | PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL |
 		 PRIM_NEEDS_CONFIG | PRIM_NEEDS_CLUSTER | PRIM_OWN_TX |

@@ -1,7 +1,9 @@
 /*
  * logs: the tails of a sprint's logs, read through the cluster's
  * transport: output.log, progress.md, sprint_log.txt, the job's own
- * stdout and stderr, and each agent step's stderr and stream.
+ * stdout and stderr, and each agent step's stderr and stream.  The
+ * sprint directory is untrusted: a log the transport refuses (a link, a
+ * FIFO) is shown as null and reported as a partial error.
  */
 #include <string.h>
 
@@ -18,7 +20,7 @@
 
 /*
  * The last 'lines' lines of '<dir>/<rel>' on 't', as a new string, or
- * NULL when the file does not exist.
+ * NULL when the file does not exist, or (with 'err' filled) on failure.
  */
 static json_t *tail(struct transport *t, const char *dir, const char *rel,
 		    int lines, struct err *err)
@@ -55,6 +57,27 @@ out:
 	return out;
 }
 
+/*
+ * Set 'key' of 'obj' to the tail of '<dir>/<rel>' (null when there is
+ * none).  A file the sprint made a link, a FIFO or a device is not read:
+ * it is null too, and named in the call's partial errors.
+ */
+static int add_tail(struct ctx *ctx, json_t *obj, const char *key,
+		    struct cluster *c, const char *dir, const char *rel,
+		    int lines, struct err *err)
+{
+	json_t *v = tail(c->t, dir, rel, lines, err);
+
+	if (err->code == ERR_FILE_REFUSED) {
+		ctx_partial_error(ctx, err->code, err->message, c->name);
+		err_clear(err);
+	}
+	if (err->code != ERR_NONE)
+		return -1;
+	json_object_set_new(obj, key, v ? v : json_null());
+	return 0;
+}
+
 static int logs_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		    struct err *err)
 {
@@ -83,11 +106,9 @@ static int logs_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		goto out;
 	dir = json_string_value(json_object_get(row, "directory"));
 	for (k = 0; files[k]; k++) {
-		json_t *t = tail(c.t, dir, files[k], lines, err);
-
-		if (err->code != ERR_NONE)
+		if (add_tail(ctx, logs, files[k], &c, dir, files[k], lines,
+			     err) < 0)
 			goto out;
-		json_object_set_new(logs, files[k], t ? t : json_null());
 	}
 	/* Each step's stderr and stream, as the job script names them. */
 	if (transport_list(c.t, &list, dir, 2, 500, err) < 0) {
@@ -103,16 +124,14 @@ static int logs_run(struct ctx *ctx, const json_t *spec, json_t **data,
 			continue;
 		for (k = 0; steps[k]; k++) {
 			const char *name = p + 9;
-			json_t *t;
 
 			if (strncmp(name, steps[k], strlen(steps[k])) ||
 			    (!strstr(name, ".stderr") &&
 			     !strstr(name, ".jsonl")))
 				continue;
-			t = tail(c.t, dir, p, lines, err);
-			if (err->code != ERR_NONE)
+			if (add_tail(ctx, st, name, &c, dir, p, lines,
+				     err) < 0)
 				goto out;
-			json_object_set_new(st, name, t ? t : json_null());
 			break;
 		}
 	}
@@ -131,7 +150,8 @@ out:
 }
 
 static const enum err_code logs_errors[] = { ERR_NOT_FOUND, ERR_TRANSFER_FAILED,
-					     ERR_SSH_UNREACHABLE, ERR_NONE };
+					     ERR_SSH_UNREACHABLE,
+					     ERR_FILE_REFUSED, ERR_NONE };
 
 const struct primitive prim_logs = {
 	.name = "logs",
@@ -142,7 +162,10 @@ const struct primitive prim_logs = {
 		       "stderr, and for each step its stderr and stream "
 		       "(`.hpcloop/<step>.stderr`, `.jsonl`). `lines` sets "
 		       "how many lines of each (default 40). A file that "
-		       "does not exist yet is null.",
+		       "does not exist yet is null. A file the sprint "
+		       "turned into a symbolic link, a FIFO or a device is "
+		       "never read: it is null, and named as a "
+		       "`file_refused` entry of `partial_errors`.",
 	.example = "{\"sprint_id\": \"sp-000000\", \"lines\": 20}",
 	.flags = PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG |
 		 PRIM_NEEDS_CLUSTER | PRIM_READ_SAFE | PRIM_HTTP,

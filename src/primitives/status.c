@@ -72,6 +72,20 @@ static json_t *report(const json_t *row, const json_t *evidence)
 }
 
 /*
+ * Each file of cluster 'name' that was not read (a link, a FIFO: see
+ * refresh.h) is a partial error: the answer stands, without it.
+ */
+static void refusals(struct ctx *ctx, const char *name, const json_t *list)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(list); i++)
+		ctx_partial_error(ctx, ERR_FILE_REFUSED,
+				  json_string_value(json_array_get(list, i)),
+				  name);
+}
+
+/*
  * Refresh the live sprints 'live', grouped by cluster, into 'evidence';
  * what each cluster was asked goes into 'clusters'.  An unreachable
  * cluster is a partial error naming it.
@@ -109,6 +123,8 @@ static int refresh_all(struct ctx *ctx, const json_t *live,
 			ctx_partial_error(ctx, unreachable.code, detail, name);
 		}
 		err_release(&unreachable);
+		refusals(ctx, name, json_object_get(summary, "refused"));
+		json_object_del(summary, "refused");
 		json_object_set_new(clusters, name, summary);
 		summary = NULL;
 	}
@@ -187,7 +203,7 @@ out:
 }
 
 static const enum err_code status_errors[] = { ERR_NOT_FOUND, ERR_CONFLICT,
-					       ERR_NONE };
+					       ERR_FILE_REFUSED, ERR_NONE };
 
 const struct primitive prim_status = {
 	.name = "status",

@@ -124,13 +124,12 @@ static int world_wait_file(const struct world *w, const char *name)
 /* The number in the file 'name' of the test's directory. */
 static long world_number(const struct world *w, const char *name)
 {
-	char path[700];
 	struct buf b = BUF_INIT;
 	struct err err = ERR_INIT;
 	long v;
 
-	world_path(w, path, sizeof(path), name);
-	assert_int_equal(transport_read_file(w->t, &b, "/", path + 1, 64, &err), 0);
+	assert_int_equal(transport_read_file(w->t, &b, w->dir, name, 64,
+					     &err), 0);
 	v = strtol(buf_str(&b), NULL, 10);
 	buf_release(&b);
 	return v;
@@ -296,7 +295,7 @@ static void test_sched_local_runs_detached(void **state)
 	struct world w;
 	json_t *env = json_pack("{s:s}", "HPL_GREETING", "hello $(x) world");
 	json_t *ev = NULL;
-	char path[700], *id;
+	char *id;
 	struct buf out = BUF_INIT;
 	struct err err = ERR_INIT;
 	long pid;
@@ -329,12 +328,12 @@ static void test_sched_local_runs_detached(void **state)
 	assert_true(strlen(ev_str(ev, "ended_at")) > 0);
 	json_decref(ev);
 
-	world_path(&w, path, sizeof(path), "job.out");
-	assert_int_equal(transport_read_file(w.t, &out, "/", path + 1, 4096, &err), 0);
+	assert_int_equal(transport_read_file(w.t, &out, w.dir, "job.out", 4096,
+					     &err), 0);
 	assert_non_null(strstr(buf_str(&out), "hello $(x) world\n"));
 	assert_non_null(strstr(buf_str(&out), w.dir));
-	world_path(&w, path, sizeof(path), "job.err");
-	assert_int_equal(transport_read_file(w.t, &out, "/", path + 1, 4096, &err), 0);
+	assert_int_equal(transport_read_file(w.t, &out, w.dir, "job.err", 4096,
+					     &err), 0);
 	assert_string_equal(buf_str(&out), "to-stderr\n");
 	assert_true(wait_gone(pid));
 	buf_release(&out);
@@ -640,7 +639,7 @@ static const struct transport_ops remote_ops = { .name = "ssh" };
 static void test_sched_local_open_checks(void **state)
 {
 	struct err err = ERR_INIT;
-	struct transport *remote = transport_new(&remote_ops, NULL);
+	struct transport *remote = transport_new(&remote_ops);
 	struct transport *t = NULL;
 	struct sched *s = NULL;
 	json_t *pbs = json_pack("{s:s}", "scheduler", "pbs");
