@@ -50,9 +50,9 @@ stop_server() {
 }
 
 if command -v python3 >/dev/null && command -v curl >/dev/null; then
-	HAVE_SERVER=1
+	test_set_prereq SERVER
 else
-	HAVE_SERVER=0
+	test_lack_prereq SERVER "no python3 or no curl"
 fi
 
 test_expect_success 'a URL that refuses connections: spool files kept' '
@@ -76,8 +76,7 @@ test_expect_success 'the token is in no log and not in the script' '
 		"$SPRINT/heartbeats.jsonl" "$SPRINT/completion.json"
 '
 
-test_expect_success 'a live orchestrator gets every beat and the completion' '
-	((HAVE_SERVER)) || { echo "# skipped: no python3 or curl"; return 0; }
+test_expect_success SERVER 'a live orchestrator gets every beat and the completion' '
 	port=$(free_port) &&
 	start_server "$port" "$TRASH/live.log" ok &&
 	make_sprint "$TRASH/live" rounds=0 url="http://127.0.0.1:$port/" \
@@ -98,8 +97,7 @@ test_expect_success 'a live orchestrator gets every beat and the completion' '
 	test_json_field complete body.sprint_id sp-7e57ab
 '
 
-test_expect_success 'an orchestrator that answers 500: spooled, not sent' '
-	((HAVE_SERVER)) || { echo "# skipped: no python3 or curl"; return 0; }
+test_expect_success SERVER 'an orchestrator that answers 500: spooled, not sent' '
 	port=$(free_port) &&
 	start_server "$port" "$TRASH/fail.log" fail &&
 	make_sprint "$TRASH/fail" rounds=0 url="http://127.0.0.1:$port" \
@@ -111,8 +109,7 @@ test_expect_success 'an orchestrator that answers 500: spooled, not sent' '
 	[[ -f $SPRINT/.hpcloop/spool/heartbeat-1.json ]]
 '
 
-test_expect_success 'spooled beats are sent when the orchestrator comes up' '
-	((HAVE_SERVER)) || { echo "# skipped: no python3 or curl"; return 0; }
+test_expect_success SERVER 'spooled beats are sent when the orchestrator comes up' '
 	port=$(free_port) &&
 	make_sprint "$TRASH/late" rounds=0 url="http://127.0.0.1:$port" \
 		token="$TOKEN" &&
