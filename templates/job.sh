@@ -46,7 +46,8 @@
 # agent command, environment values, the URL) is embedded in base64 and
 # only ever decoded at run time into files and variables: none of it is
 # shell source.  The webhook token is not here: it is read from
-# .hpcloop/token when a request is made.
+# .hpcloop/token when a request is made, and it and the URL reach curl
+# on its stdin, never on a command line (which ps shows to everyone).
 #
 # Needs bash 4.2 or later, coreutils, setsid (util-linux) and, to push
 # heartbeats and the completion, curl.
@@ -888,11 +889,21 @@ heartbeat_write() {
 	fi
 }
 
+# curl_quote TEXT: set JSON_OUT to TEXT as a double-quoted string of
+# curl's config syntax (backslash and double quote escaped; the caller
+# has made sure there is no line break).
+curl_quote() {
+	local s=$1 bs=$'\\' q='"'
+	s=${s//"$bs"/"$bs$bs"}
+	JSON_OUT=$q${s//"$q"/"$bs$q"}$q
+}
+
 # http_post PATH FILE: POST the JSON in FILE to the orchestrator's PATH
-# with the sprint's token.  The token goes to curl on stdin (as a config
-# line), never on its command line.
+# with the sprint's token.  The URL (which may carry credentials) and
+# the token reach curl as a config on its stdin, never on its command
+# line, which every user of the node can read in ps.
 http_post() {
-	local token=''
+	local token='' url header
 	[[ -n $URL ]] && command -v curl >/dev/null 2>&1 || return 1
 	read -r token <.hpcloop/token 2>/dev/null
 	token=${token%$'\r'}
@@ -900,11 +911,14 @@ http_post() {
 		log "webhook: .hpcloop/token is missing or malformed"
 		return 1
 	fi
-	printf 'header = "X-Hpcloop-Token: %s"\n' "$token" |
+	curl_quote "$URL$1"
+	url=$JSON_OUT
+	curl_quote "Authorization: Bearer $token"
+	header=$JSON_OUT
+	printf 'url = %s\nheader = %s\n' "$url" "$header" |
 		curl --fail --silent --show-error --max-time 10 --retry 2 \
 			--config - --header 'Content-Type: application/json' \
-			--data-binary "@$2" --output /dev/null \
-			--url "$URL$1" 2>>.hpcloop/curl.log
+			--data-binary "@$2" --output /dev/null 2>>.hpcloop/curl.log
 }
 
 # hb_run COMMAND...: run COMMAND in the background and wait for it, so
