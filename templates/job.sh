@@ -935,7 +935,7 @@ heartbeat_write() {
 	fi
 }
 
-# curl_quote TEXT: set JSON_OUT to TEXT as a double-quoted string of
+# curl_quote TEXT: set JSON_OUT to TEXT as a string in double quotes of
 # curl's config syntax (backslash and double quote escaped; the caller
 # has made sure there is no line break).
 curl_quote() {
