@@ -192,9 +192,12 @@ test_expect_success SERVER 'spooled beats are sent when the orchestrator comes u
 	port=$(free_port) &&
 	make_sprint "$TRASH/late" rounds=0 url="http://127.0.0.1:$port" \
 		token="$TOKEN" &&
-	start_job "$TRASH/late" FAKE_AGENT_SLEEP=2 &&
+	start_job "$TRASH/late" FAKE_AGENT_WAIT_FILE="$TRASH/late/go" &&
 	wait_for 10 test -f "$SPRINT/.hpcloop/spool/heartbeat-3.json" &&
 	start_server "$port" "$TRASH/late.log" ok &&
+	wait_for 10 eval "! ls \"\$SPRINT\"/.hpcloop/spool/heartbeat-* \
+		>/dev/null 2>&1" &&
+	touch "$TRASH/late/go" &&
 	wait_job 20 &&
 	stop_server &&
 	[[ $JOB_RC == 0 ]] &&
