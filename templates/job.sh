@@ -964,7 +964,8 @@ http_post() {
 	printf 'url = %s\nheader = %s\n' "$url" "$header" |
 		curl --fail --silent --show-error --max-time 10 --retry 2 \
 			--config - --header 'Content-Type: application/json' \
-			--data-binary "@$2" --output /dev/null 2>>.hpcloop/curl.log
+			--data-binary "@$2" --output /dev/null \
+			2>>.hpcloop/curl.log
 }
 
 # hb_run COMMAND...: run COMMAND in the background and wait for it, so

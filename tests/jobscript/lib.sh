@@ -179,7 +179,8 @@ make_sprint() {
 	SPRINT="$dir/sprint"
 	if [[ -z $idea_file ]]; then
 		idea_file="$dir/idea.txt"
-		printf 'Does the fake agent follow the pipeline?\n' >"$idea_file"
+		printf '%s\n' 'Does the fake agent follow the pipeline?' \
+			>"$idea_file"
 	fi
 	if [[ -n $token ]]; then
 		(umask 077 && printf '%s\n' "$token" >"$SPRINT/.hpcloop/token")
