@@ -89,9 +89,11 @@ $(O)/tests/%: tests/unit/%.c $(LIB)
 
 check: all docs-check check-unit check-jobscript check-e2e
 
-# The job script on its own, with the stand-in agent (no hpcloop binary).
-check-jobscript:
-	bash tests/jobscript/run-jobscript.sh
+# The job script with the stand-in agent and no scheduler, rendered by
+# the product (test-tool render-job), so it needs the binaries.
+check-jobscript: $(BIN) $(HELPER)
+	HPCLOOP_BIN=$(CURDIR)/$(BIN) HPCLOOP_TEST_TOOL=$(CURDIR)/$(HELPER) \
+		bash tests/jobscript/run-jobscript.sh
 
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; \

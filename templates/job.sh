@@ -46,7 +46,8 @@
 # agent command, environment values, the URL) is embedded in base64 and
 # only ever decoded at run time into files and variables: none of it is
 # shell source.  The webhook token is not here: it is read from
-# .hpcloop/token when a request is made.
+# .hpcloop/token when a request is made, and it and the URL reach curl
+# on its stdin, never on a command line (which ps shows to everyone).
 #
 # Needs bash 4.2 or later, coreutils, setsid (util-linux) and, to push
 # heartbeats and the completion, curl.
@@ -68,7 +69,9 @@ STEP_TIMEOUT_S='{{step_timeout_s}}'
 
 # load_inputs: decode the embedded inputs into the sprint directory (the
 # idea, the context file and one prompt file per step) and into
-# AGENT_ARGV and the environment.  Runs in the sprint directory.
+# AGENT_ARGV and the environment.  Runs in the sprint directory.  On
+# failure INPUT_ERROR says why: corrupt inputs, or a file that could not
+# be written (a full disk must not pass for a damaged script).
 load_inputs() {
 {{#agent_argv}}
 	argv_add '{{b64}}' || return 1
@@ -101,6 +104,8 @@ NOW_ISO=''		# set by now_iso
 JSON_OUT=''		# set by json_escape
 MICRO=0			# set by usd_to_micro
 ONELINE=''		# set by oneline
+REASON=''		# set by write_reason
+INPUT_ERROR=''		# why load_inputs failed
 VERDICT=''		# set by verdict_clean
 declare -A JT_VAL=()	# json_top: key -> decoded string or raw scalar
 declare -A JT_TYPE=()	# json_top: key -> s(tring) n(umber) b(ool) z(null)
@@ -201,16 +206,58 @@ b64_decode() {
 	printf -v "$1" '%s' "${v%.}"
 }
 
-# b64_to_file PATH B64: write the base64 text B64, decoded, to PATH.
+# corrupt: set INPUT_ERROR to say the embedded inputs are damaged, and
+# fail.
+corrupt() {
+	INPUT_ERROR="the job script's embedded inputs are corrupt"
+	return 1
+}
+
+# write_reason MESSAGES: set REASON to why a write failed, from the error
+# MESSAGES of the commands that did it: the system's reason that ends the
+# first line of the form "program: what: reason" ("base64: write error:
+# No space left on device" gives "no space left on device"), else the
+# end of the last line.
+write_reason() {
+	local rest=$1 line reason=''
+	# (No here-string: older bash writes one to a file in TMPDIR.)
+	while [[ -n $rest ]]; do
+		line=${rest%%$'\n'*}
+		rest=${rest:${#line}+1}
+		if [[ $line == *': '*': '* ]]; then
+			reason=${line##*: }
+			break
+		fi
+		[[ -n $line ]] && reason=${line##*: }
+	done
+	oneline "${reason,,}" 200
+	REASON=${ONELINE:-the write failed}
+}
+
+# b64_to_file PATH B64: write the base64 text B64, decoded, to PATH
+# (through PATH.tmp, renamed).  On failure sets INPUT_ERROR: corrupt
+# base64, or "cannot write PATH: <reason>" (the partial file removed).
 b64_to_file() {
-	[[ $2 =~ ^[A-Za-z0-9+/=]*$ ]] || return 1
-	printf '%s' "$2" | base64 -d >"$1.tmp" && mv -f "$1.tmp" "$1"
+	local out
+	if [[ ! $2 =~ ^[A-Za-z0-9+/=]*$ ]] ||
+		! printf '%s' "$2" | base64 -d >/dev/null 2>&1; then
+		corrupt
+		return 1
+	fi
+	if out=$({ printf '%s' "$2" | base64 -d >"$1.tmp" &&
+		mv -f -- "$1.tmp" "$1"; } 2>&1); then
+		return 0
+	fi
+	rm -f -- "$1.tmp"
+	write_reason "$out"
+	INPUT_ERROR="cannot write $1 in the sprint directory: $REASON"
+	return 1
 }
 
 # argv_add B64: append the decoded B64 to AGENT_ARGV.
 argv_add() {
 	local arg
-	b64_decode arg "$1" || return 1
+	b64_decode arg "$1" || corrupt || return 1
 	AGENT_ARGV+=("$arg")
 }
 
@@ -220,7 +267,7 @@ argv_add() {
 # set but not exported), and a few that bash reads when they appear.
 env_add() {
 	local name=$1 value decl
-	[[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || return 1
+	[[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || corrupt || return 1
 	decl=$(declare -p "$name" 2>/dev/null)
 	case $name in
 	CDPATH | GLOBIGNORE | BASH_ENV | ENV | POSIXLY_CORRECT | \
@@ -232,7 +279,7 @@ env_add() {
 		log "environment: $name may not be set; skipped"
 		return 0
 	fi
-	b64_decode value "$2" || return 1
+	b64_decode value "$2" || corrupt || return 1
 	export "$name=$value"
 }
 
@@ -241,7 +288,7 @@ env_add() {
 prompt_add() {
 	local step=$1
 	if [[ -n $2 ]]; then
-		is_uint "$2" || return 1
+		is_uint "$2" || corrupt || return 1
 		step+="_$2"
 	fi
 	b64_to_file ".hpcloop/prompt-$step.md" "$3"
@@ -888,11 +935,21 @@ heartbeat_write() {
 	fi
 }
 
+# curl_quote TEXT: set JSON_OUT to TEXT as a string in double quotes of
+# curl's config syntax (backslash and double quote escaped; the caller
+# has made sure there is no line break).
+curl_quote() {
+	local s=$1 bs=$'\\' q='"'
+	s=${s//"$bs"/"$bs$bs"}
+	JSON_OUT=$q${s//"$q"/"$bs$q"}$q
+}
+
 # http_post PATH FILE: POST the JSON in FILE to the orchestrator's PATH
-# with the sprint's token.  The token goes to curl on stdin (as a config
-# line), never on its command line.
+# with the sprint's token.  The URL (which may carry credentials) and
+# the token reach curl as a config on its stdin, never on its command
+# line, which every user of the node can read in ps.
 http_post() {
-	local token=''
+	local token='' url header
 	[[ -n $URL ]] && command -v curl >/dev/null 2>&1 || return 1
 	read -r token <.hpcloop/token 2>/dev/null
 	token=${token%$'\r'}
@@ -900,11 +957,15 @@ http_post() {
 		log "webhook: .hpcloop/token is missing or malformed"
 		return 1
 	fi
-	printf 'header = "X-Hpcloop-Token: %s"\n' "$token" |
+	curl_quote "$URL$1"
+	url=$JSON_OUT
+	curl_quote "Authorization: Bearer $token"
+	header=$JSON_OUT
+	printf 'url = %s\nheader = %s\n' "$url" "$header" |
 		curl --fail --silent --show-error --max-time 10 --retry 2 \
 			--config - --header 'Content-Type: application/json' \
 			--data-binary "@$2" --output /dev/null \
-			--url "$URL$1" 2>>.hpcloop/curl.log
+			2>>.hpcloop/curl.log
 }
 
 # hb_run COMMAND...: run COMMAND in the background and wait for it, so
@@ -1078,10 +1139,12 @@ on_signal() {
 }
 
 # on_exit: the EXIT trap.  Runs once: stops the heartbeat loop, writes
-# completion.json atomically, appends the last heartbeat and posts the
-# completion (a copy stays in .hpcloop/spool/complete.json until sent).
+# completion.json atomically, appends the last heartbeat, says how the
+# sprint ended (and on stderr why, when it did not complete, or why
+# completion.json could not be written) and posts the completion (a copy
+# stays in .hpcloop/spool/complete.json until sent).
 on_exit() {
-	local rc=$? seq=0
+	local rc=$? seq=0 out written=1
 	((COMPLETION_DONE)) && return 0
 	COMPLETION_DONE=1
 	trap '' USR1 TERM INT HUP
@@ -1098,8 +1161,14 @@ on_exit() {
 	fi
 	heartbeat_stop
 	completion_json
-	printf '%s\n' "$JSON_OUT" >completion.json.tmp &&
-		mv -f completion.json.tmp completion.json
+	if ! out=$({ printf '%s\n' "$JSON_OUT" >completion.json.tmp &&
+		mv -f completion.json.tmp completion.json; } 2>&1); then
+		rm -f completion.json.tmp
+		write_reason "$out"
+		written=0
+		printf 'hpcloop job: cannot write completion.json: %s\n' \
+			"$REASON" >&2
+	fi
 	read -r seq <.hpcloop/heartbeat_seq 2>/dev/null
 	is_uint "$seq" || seq=0
 	CURRENT_STEP=''
@@ -1107,8 +1176,16 @@ on_exit() {
 	heartbeat_json $((seq + 1)) 'done' ''
 	printf '%s\n' "$JSON_OUT" >>heartbeats.jsonl
 	printf '%s\n' $((seq + 1)) >.hpcloop/heartbeat_seq
-	log "sprint $FINAL_STATUS${FINAL_ERROR:+: $FINAL_ERROR}"
-	if [[ -n $URL ]]; then
+	note "sprint $FINAL_STATUS${FINAL_ERROR:+: $FINAL_ERROR}"
+	# The scheduler keeps stderr (job.err) even when the sprint
+	# directory cannot be written.
+	if [[ $FINAL_STATUS != completed ]]; then
+		printf 'hpcloop job: sprint %s: %s\n' "$FINAL_STATUS" \
+			"${FINAL_ERROR:-no reason given}" >&2
+	fi
+	if [[ -n $URL ]] && ((!written)); then
+		log "completion.json not written; nothing to send"
+	elif [[ -n $URL ]]; then
 		cp -f completion.json .hpcloop/spool/complete.json
 		if http_post /api/webhook/complete .hpcloop/spool/complete.json
 		then
@@ -1182,8 +1259,11 @@ main() {
 	done
 	export PATH
 	export BASH_MAX_TIMEOUT_MS="${BASH_MAX_TIMEOUT_MS:-86400000}"
-	load_inputs ||
-		finish failed 1 "the job script's embedded inputs are corrupt"
+	INPUT_ERROR=''
+	if ! load_inputs; then
+		[[ -n $INPUT_ERROR ]] || corrupt
+		finish failed 1 "$INPUT_ERROR"
+	fi
 	((${#AGENT_ARGV[@]} > 0)) || finish failed 1 "no agent command"
 	if ! command -v -- "${AGENT_ARGV[0]}" >/dev/null 2>&1; then
 		oneline "${AGENT_ARGV[0]}" 200

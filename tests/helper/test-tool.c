@@ -23,6 +23,11 @@
  *					  registry's lists), with that code's
  *					  retry_safe; partial errors name a
  *					  known code and their cluster
+ *   test-tool render-job CONFIG STUDY IDEA_FILE SPRINT_ID SPRINT_DIR
+ *					  the job script jobgen_build()
+ *					  renders for that sprint, on
+ *					  stdout (the job script harness,
+ *					  tests/jobscript, runs it)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +35,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "config.h"
 #include "crypto.h"
+#include "jobgen.h"
 #include "journal.h"
 #include "primitive.h"
 #include "primitives/registry.h"
@@ -354,6 +361,59 @@ static int cmd_journal_old(const char *version, const char *path)
 	return r;
 }
 
+/*
+ * Render the job script of sprint 'sprint_id' of 'study' under the
+ * config file 'config_path', with the idea read from 'idea_file' and the
+ * sprint directory 'sprint_dir', exactly as submit-flow would, and print
+ * it.  The job script harness renders every sprint through this, so
+ * that what it runs is what the product renders (render-job and
+ * submit-flow choose the sprint id and directory themselves).
+ */
+static int cmd_render_job(const char *config_path, const char *study,
+			  const char *idea_file, const char *sprint_id,
+			  const char *sprint_dir)
+{
+	struct config cfg = CONFIG_INIT;
+	struct jobgen g = JOBGEN_INIT;
+	struct jobgen_request req;
+	struct err err = ERR_INIT;
+	struct buf idea = BUF_INIT;
+	json_t *check = NULL;
+	int r = 1;
+
+	if (read_all(&idea, idea_file) < 0)
+		goto out;
+	/* A spec's idea is a JSON string: UTF-8 without NUL. */
+	check = json_stringn(buf_str(&idea), idea.len);
+	if (!check || strlen(buf_str(&idea)) != idea.len) {
+		fprintf(stderr, "test-tool: %s is not UTF-8 text\n",
+			idea_file);
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.study = study;
+	req.idea = buf_str(&idea);
+	req.sprint_id = sprint_id;
+	req.sprint_dir = sprint_dir;
+	if (config_load(&cfg, config_path, &err) < 0 ||
+	    jobgen_build(&g, &cfg, &req, &err) < 0) {
+		fprintf(stderr, "test-tool: %s\n", err.message);
+		goto out;
+	}
+	if (fputs(g.script, stdout) == EOF || fflush(stdout) == EOF) {
+		fprintf(stderr, "test-tool: cannot write the script\n");
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(check);
+	jobgen_release(&g);
+	config_release(&cfg);
+	err_release(&err);
+	buf_release(&idea);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "check-errors"))
@@ -372,7 +432,11 @@ int main(int argc, char **argv)
 		return cmd_check_output(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "sha256"))
 		return cmd_sha256(argv[2]);
+	if (argc == 7 && !strcmp(argv[1], "render-job"))
+		return cmd_render_job(argv[2], argv[3], argv[4], argv[5],
+				      argv[6]);
 	fprintf(stderr, "usage: test-tool envelope|json-field|row-counts|"
-			"check-output|check-errors|sha256|keys|journal-old ...\n");
+			"check-output|check-errors|sha256|keys|journal-old|"
+			"render-job ...\n");
 	return 2;
 }

@@ -2,31 +2,43 @@
 #
 # lib.sh: the library of the job script harness (tests/jobscript/t*.sh).
 #
-# It exercises templates/job.sh without the rest of hpcloop: a small C
-# program ("jt", compiled on the fly into a cache directory under /tmp
-# from src/core/template.c and its few dependencies) renders the prompts
-# and the job script, and reads JSON back for the checks.  The agent is
-# tests/agents/fake-agent.
+# It runs the job script as a sprint runs it, with the stand-in agent
+# tests/agents/fake-agent and no scheduler: make_sprint writes an
+# hpcloop.yaml and renders the script through the product (test-tool
+# render-job, which calls jobgen_build() on the embedded
+# templates/job.sh), and run_job runs it.  So the binaries must be built
+# first (`make check-jobscript` builds them); HPCLOOP_BIN and
+# HPCLOOP_TEST_TOOL name them (default build/).
 #
 # A test file sets test_description, sources this file, runs steps with
-#	test_expect_success 'title' 'commands'
-# and ends with test_done, which prints the TAP plan.  Each file gets a
-# fresh trash directory (TRASH) and leaves it behind only when a step
-# failed.  The API follows tests/e2e/lib.sh, so that the tests port to
-# the e2e suite with few changes.
+#	test_expect_success [PREREQ] 'title' 'commands'
+# and ends with test_done, which prints the TAP plan.  A step whose
+# PREREQ is missing prints "ok N # skip", with the reason given to
+# test_lack_prereq, and does not run.  Each file gets a fresh trash
+# directory (TRASH) and leaves it behind only when a step failed.  The
+# API follows tests/e2e/lib.sh, so that the tests port to the e2e suite
+# with few changes.
 #
 # Helpers:
-#   jt render|get|lines|string|valid ARGS	the JSON/template helper
+#   jt get|lines|valid ARGS		read JSON back (test-tool)
 #   make_sprint DIR [OPTION=VALUE...]	render DIR/job.sh (see below)
 #   run_job DIR [ENV=VALUE...]		run DIR/job.sh, wait (30 s at most)
 #   start_job DIR [ENV=VALUE...]	run it in the background (JOB_PID)
 #   wait_for SECONDS COMMAND...		poll until COMMAND succeeds
 #   test_json_field FILE PATH EXPECTED	compare one JSON field
+#   test_set_prereq NAME / test_lack_prereq NAME REASON
 
 TEST_DIRECTORY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC_DIR=$(cd "$TEST_DIRECTORY/../.." && pwd)
 FAKE_AGENT="$SRC_DIR/tests/agents/fake-agent"
-JT_CACHE="${TMPDIR:-/tmp}/hpcloop-jobscript-$(id -u)"
+: "${HPCLOOP_BIN:=$SRC_DIR/build/hpcloop}"
+: "${HPCLOOP_TEST_TOOL:=$SRC_DIR/build/test-tool}"
+[[ $HPCLOOP_BIN == /* ]] || HPCLOOP_BIN=$PWD/$HPCLOOP_BIN
+[[ $HPCLOOP_TEST_TOOL == /* ]] || HPCLOOP_TEST_TOOL=$PWD/$HPCLOOP_TEST_TOOL
+export HPCLOOP_BIN HPCLOOP_TEST_TOOL
+# The config is the test's own: no orchestrator from the environment.
+unset HPCLOOP_CONFIG HPCLOOP_JOURNAL HPCLOOP_ORCHESTRATOR_URL \
+	HPCLOOP_ORCHESTRATOR_SECRET HPCLOOP_FAULT
 this_test=$(basename "$0" .sh)
 TRASH="${TMPDIR:-/tmp}/hpcloop-jobscript-trash.$this_test.$$"
 test_count=0
@@ -35,207 +47,126 @@ JOB_RC=''	# the exit code of the last job (run_job, wait_job)
 JOB_PID=''	# the job of start_job
 SPRINT=''	# the sprint directory of the last make_sprint
 export JOB_RC JOB_PID SPRINT
+declare -A PREREQ=()	# name -> "" (present) or the reason it is missing
+
+# The binaries render the embedded templates: one older than a template
+# would test an old script.
+for f in "$HPCLOOP_BIN" "$HPCLOOP_TEST_TOOL"; do
+	if [[ ! -x $f ]]; then
+		echo "Bail out! $f is not built (run make)"
+		exit 1
+	fi
+	for t in "$SRC_DIR"/templates/*; do
+		if [[ $t -nt $f ]]; then
+			echo "Bail out! $f is older than $t (run make)"
+			exit 1
+		fi
+	done
+done
+unset f t
 
 rm -rf "$TRASH"
-mkdir -p "$TRASH" "$JT_CACHE" || exit 1
+mkdir -p "$TRASH" || exit 1
 
 # ---------------------------------------------------------------------
-# The helper program
+# JSON, through test-tool
 # ---------------------------------------------------------------------
 
-# jt_source: print the C source of the helper.
-jt_source() {
-	cat <<'EOF'
-/* jt: the job script harness's helper (see tests/jobscript/lib.sh). */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <jansson.h>
-#include "buf.h"
-#include "err.h"
-#include "template.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-	struct buf b;
-	FILE *f = fopen(path, "rb");
-
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	buf_init(&b, 0);
-	if (buf_read_file(&b, f) != 0)
-		exit(2);
-	fclose(f);
-	return buf_detach(&b, len);
-}
-
-static json_t *load(const char *path)
-{
-	json_error_t e;
-	json_t *v = json_load_file(path, JSON_DECODE_ANY, &e);
-
-	if (!v) {
-		fprintf(stderr, "%s:%d: %s\n", path, e.line, e.text);
-		exit(1);
-	}
-	return v;
-}
-
-/* Walk the dotted 'path' ("steps.0.name") from 'v'. */
-static json_t *walk(json_t *v, const char *path)
-{
-	char *copy = strdup(path), *save = NULL, *part;
-
-	for (part = strtok_r(copy, ".", &save); part && v;
-	     part = strtok_r(NULL, ".", &save)) {
-		if (json_is_array(v))
-			v = json_array_get(v, strtoul(part, NULL, 10));
-		else
-			v = json_object_get(v, part);
-	}
-	free(copy);
-	return v;
-}
-
-int main(int argc, char **argv)
-{
-	struct err err = ERR_INIT;
-	char *text, *out;
-	size_t len;
-	json_t *v;
-
-	if (argc == 4 && !strcmp(argv[1], "render")) {
-		text = slurp(argv[2], &len);
-		v = load(argv[3]);
-		if (template_render(&out, text, v, argv[2], &err) < 0) {
-			fprintf(stderr, "%s\n", err.message);
-			return 1;
-		}
-		fputs(out, stdout);
-		return 0;
-	}
-	if (argc == 4 && !strcmp(argv[1], "get")) {
-		v = walk(load(argv[2]), argv[3]);
-		if (!v)
-			return 1;
-		if (json_is_string(v)) {
-			fwrite(json_string_value(v), 1, json_string_length(v),
-			       stdout);
-		} else {
-			out = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT |
-					 JSON_REAL_PRECISION(15));
-			fputs(out, stdout);
-		}
-		putchar('\n');
-		return 0;
-	}
-	if (argc == 3 && !strcmp(argv[1], "lines")) {
-		/* Every line is one JSON object; print how many. */
-		char *line, *save = NULL;
-		int n = 0;
-
-		text = slurp(argv[2], &len);
-		if (strlen(text) != len)
-			return 1;
-		for (line = strtok_r(text, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save), n++) {
-			json_error_t e;
-
-			v = json_loads(line, 0, &e);
-			if (!json_is_object(v)) {
-				fprintf(stderr, "line %d: %s\n", n + 1,
-					e.text);
-				return 1;
-			}
-		}
-		printf("%d\n", n);
-		return 0;
-	}
-	if (argc == 3 && !strcmp(argv[1], "string")) {
-		text = slurp(argv[2], &len);
-		v = json_stringn(text, len);
-		if (!v)
-			return 1;
-		out = json_dumps(v, JSON_ENCODE_ANY);
-		fputs(out, stdout);
-		return 0;
-	}
-	if (argc == 3 && !strcmp(argv[1], "valid")) {
-		load(argv[2]);
-		return 0;
-	}
-	fprintf(stderr, "usage: jt render TEMPLATE VARS | get FILE PATH |"
-		" lines FILE | string FILE | valid FILE\n");
-	return 2;
-}
-EOF
-}
-
-# jt_build: compile the helper into JT_CACHE unless it is up to date.
-jt_build() {
-	local bin="$JT_CACHE/jt" src f stale=0 tmp
-	[[ -x $bin ]] || stale=1
-	for f in "$SRC_DIR"/src/core/{template,buf,err,xalloc,envelope,fault}.c \
-		"$SRC_DIR"/src/core/{template,buf,err,xalloc,envelope,fault}.h \
-		"$SRC_DIR/src/core/errors.def" "$TEST_DIRECTORY/lib.sh"; do
-		[[ $f -nt $bin ]] && stale=1
-	done
-	((stale)) || return 0
-	tmp=$(mktemp -d "$JT_CACHE/build.XXXXXX") || return 1
-	src="$tmp/jt.c"
-	jt_source >"$src"
-	# shellcheck disable=SC2046
-	${CC:-gcc} -std=c11 -D_GNU_SOURCE -O1 -w -I"$SRC_DIR/src/core" \
-		$(pkg-config --cflags jansson) -o "$tmp/jt" "$src" \
-		"$SRC_DIR"/src/core/{template,buf,err,xalloc,envelope,fault}.c \
-		$(pkg-config --libs jansson) &&
-		mv -f "$tmp/jt" "$bin"
-	local rc=$?
-	rm -rf "$tmp"
-	return "$rc"
-}
-
-# jt ARGS...: run the helper.
+# jt get FILE PATH: print the field PATH ("steps.0.name") of the JSON in
+# FILE: strings raw with a newline, other values as compact JSON.
+# jt lines FILE: print the number of lines of FILE, each of which must be
+# a JSON object.
+# jt valid FILE: FILE is a JSON object.
 jt() {
-	"$JT_CACHE/jt" "$@"
+	local line n=0
+	case ${1-} in
+	get)
+		"$HPCLOOP_TEST_TOOL" json-field "$2" "$3"
+		;;
+	lines)
+		while IFS= read -r line || [[ -n $line ]]; do
+			n=$((n + 1))
+			printf '%s' "$line" |
+				"$HPCLOOP_TEST_TOOL" keys - >/dev/null || {
+				echo "$2: line $n is not a JSON object" >&2
+				return 1
+			}
+		done <"$2"
+		printf '%d\n' "$n"
+		;;
+	valid)
+		"$HPCLOOP_TEST_TOOL" keys "$2" >/dev/null
+		;;
+	*)
+		echo "usage: jt get FILE PATH | lines FILE | valid FILE" >&2
+		return 2
+		;;
+	esac
 }
 
 # ---------------------------------------------------------------------
-# Rendering a sprint
+# Rendering a sprint through the product
 # ---------------------------------------------------------------------
 
-# b64 FILE: print FILE in base64 on one line.
-b64() {
-	base64 -w0 <"$1"
+# yaml_str TEXT: print TEXT as a double-quoted YAML scalar.  It is also
+# a JSON string literal, which YAML 1.2 reads the same way: backslash and
+# quote escaped, control characters as \u00XX, the rest as it is.
+yaml_str() {
+	local LC_ALL=C
+	local s=$1 out='' c n bs=$'\\' q='"' re='^[^[:cntrl:]"\\]+'
+	while [[ -n $s ]]; do
+		if [[ $s =~ $re ]]; then
+			out+=${BASH_REMATCH[0]}
+			s=${s:${#BASH_REMATCH[0]}}
+			continue
+		fi
+		c=${s:0:1}
+		case $c in
+		"$bs") out+="$bs$bs" ;;
+		"$q") out+="$bs$q" ;;
+		*)
+			printf -v n '%d' "'$c"
+			printf -v c '\\u%04x' "$n"
+			out+=$c
+			;;
+		esac
+		s=${s:1}
+	done
+	printf '"%s"' "$out"
 }
 
-# b64s TEXT: print TEXT in base64 on one line.
-b64s() {
-	printf '%s' "$1" | base64 -w0
-}
-
-# make_sprint DIR [OPTION=VALUE...]: render the prompts and DIR/job.sh
-# for a sprint in DIR/sprint, as hpcloop would.  Options (defaults):
-#   idea_file=FILE (an idea of one line)   rounds=N (2)
-#   context=TEXT ('')  url=URL ('')  token=TOKEN ('')
-#   heartbeat=S (1)  grace=S (2)  step_timeout=S (0)
-#   agent=PATH (tests/agents/fake-agent)  env='NAME=VALUE' (one)
-#   header='#SBATCH ...' (one)  sprint_id=ID (sp-7e57ab)
-# The sprint directory is DIR/sprint (SPRINT).
+# make_sprint DIR [OPTION=VALUE...]: write DIR/hpcloop.yaml for the
+# options and render DIR/job.sh from it with test-tool render-job (the
+# product's jobgen_build()), for a sprint of study "demo" in DIR/sprint
+# (SPRINT).  Each option is a key of the config:
+#   rounds=N (2)		studies.demo.red_team_max_rounds
+#   context=TEXT ('')		context
+#   url=URL ('')		orchestrator_url
+#   heartbeat=S (1)		heartbeat_interval_s
+#   grace=S (2)			watchdog_grace_s
+#   step_timeout=S (0)		step_timeout_s
+#   agent=PATH (fake-agent)	agent_command: [PATH, -p, --output-format,
+#				stream-json, --verbose]
+#   env='NAME=VALUE' (none)	clusters.here.environment (one variable)
+#   scheduler=NAME (local)	clusters.here.scheduler
+#   job_option='KEY=VALUE' (none)  clusters.here.job_options (one)
+# or of the request:
+#   idea_file=FILE (an idea of one line)
+#   sprint_id=ID (sp-7e57ab)
+# and token=TOKEN writes SPRINT/.hpcloop/token (0600) as submit-flow does.
 make_sprint() {
 	local dir=$1 opt key value
 	local idea_file='' rounds=2 context='' url='' token='' heartbeat=1
-	local grace=2 step_timeout=0 agent=$FAKE_AGENT env='' header=''
-	local sprint_id=sp-7e57ab
+	local grace=2 step_timeout=0 agent=$FAKE_AGENT env='' job_option=''
+	local scheduler=local sprint_id=sp-7e57ab
 	shift
 	for opt in "$@"; do
 		key=${opt%%=*}
 		value=${opt#*=}
 		case $key in
 		idea_file | rounds | context | url | token | heartbeat | \
-			grace | step_timeout | agent | env | header | sprint_id)
+			grace | step_timeout | agent | env | job_option | \
+			scheduler | sprint_id)
 			printf -v "$key" '%s' "$value"
 			;;
 		*)
@@ -244,86 +175,45 @@ make_sprint() {
 			;;
 		esac
 	done
-	jt_build || return 1
-	mkdir -p "$dir/sprint/.hpcloop" "$dir/prompts" || return 1
+	mkdir -p "$dir/sprint/.hpcloop" || return 1
 	SPRINT="$dir/sprint"
 	if [[ -z $idea_file ]]; then
 		idea_file="$dir/idea.txt"
-		printf 'Does the fake agent follow the pipeline?\n' >"$idea_file"
+		printf '%s\n' 'Does the fake agent follow the pipeline?' \
+			>"$idea_file"
 	fi
 	if [[ -n $token ]]; then
 		(umask 077 && printf '%s\n' "$token" >"$SPRINT/.hpcloop/token")
 	fi
-	printf '%s' "$context" >"$dir/context.txt"
-
-	# The prompts, rendered with the idea as raw text.
-	local r kind
-	prompt_vars() {
-		printf '{"idea": %s, "study": "demo", "sprint_id": "%s",' \
-			"$(jt string "$idea_file")" "$sprint_id"
-		printf ' "round": %d, "max_rounds": %d, "context": %s}\n' \
-			"$1" "$rounds" "$(jt string "$dir/context.txt")"
-	}
-	prompt_vars 0 >"$dir/prompts/vars-0.json" || return 1
-	for kind in research report summarize; do
-		jt render "$SRC_DIR/templates/prompt-$kind.md" \
-			"$dir/prompts/vars-0.json" >"$dir/prompts/$kind.md" ||
-			return 1
-	done
-	for ((r = 1; r <= rounds; r++)); do
-		prompt_vars "$r" >"$dir/prompts/vars-$r.json" || return 1
-		for kind in red-team fix; do
-			jt render "$SRC_DIR/templates/prompt-$kind.md" \
-				"$dir/prompts/vars-$r.json" \
-				>"$dir/prompts/$kind-$r.md" || return 1
-		done
-	done
-
-	# The job script's variables: all user text in base64.
 	{
-		printf '{"sprint_id": "%s", "study": "demo",\n' "$sprint_id"
-		printf ' "header_lines": ['
-		[[ -n $header ]] && printf '{"line": %s}' \
-			"$(printf '%s' "$header" | jt string /dev/stdin)"
-		printf '],\n'
-		printf ' "sprint_dir_b64": "%s",\n' "$(b64s "$SPRINT")"
-		printf ' "idea_b64": "%s",\n' "$(b64 "$idea_file")"
-		printf ' "agent_argv": [{"b64": "%s"}, {"b64": "%s"},' \
-			"$(b64s "$agent")" "$(b64s -p)"
-		printf ' {"b64": "%s"}, {"b64": "%s"}, {"b64": "%s"}],\n' \
-			"$(b64s --output-format)" "$(b64s stream-json)" \
-			"$(b64s --verbose)"
-		printf ' "env": ['
+		printf 'version: 1\n'
+		printf 'heartbeat_interval_s: %s\n' "$heartbeat"
+		printf 'watchdog_grace_s: %s\n' "$grace"
+		printf 'step_timeout_s: %s\n' "$step_timeout"
+		[[ -n $context ]] &&
+			printf 'context: %s\n' "$(yaml_str "$context")"
+		[[ -n $url ]] &&
+			printf 'orchestrator_url: %s\n' "$(yaml_str "$url")"
+		printf 'agent_command: [%s, "-p", "--output-format",' \
+			"$(yaml_str "$agent")"
+		printf ' "stream-json", "--verbose"]\n'
+		printf 'clusters:\n  here:\n    scheduler: %s\n' \
+			"$(yaml_str "$scheduler")"
 		if [[ -n $env ]]; then
-			printf '{"name": "%s", "value_b64": "%s"}' \
-				"${env%%=*}" "$(b64s "${env#*=}")"
+			printf '    environment:\n      %s: %s\n' \
+				"$(yaml_str "${env%%=*}")" \
+				"$(yaml_str "${env#*=}")"
 		fi
-		printf '],\n'
-		printf ' "context_b64": "%s",\n' "$(b64s "$context")"
-		printf ' "prompts": {"research_b64": "%s",' \
-			"$(b64 "$dir/prompts/research.md")"
-		printf ' "report_b64": "%s",' "$(b64 "$dir/prompts/report.md")"
-		printf ' "summarize_b64": "%s",\n' \
-			"$(b64 "$dir/prompts/summarize.md")"
-		for kind in red-team fix; do
-			printf '  "%s": [' "${kind/-/_}"
-			for ((r = 1; r <= rounds; r++)); do
-				((r > 1)) && printf ', '
-				printf '{"round": %d, "b64": "%s"}' "$r" \
-					"$(b64 "$dir/prompts/$kind-$r.md")"
-			done
-			printf ']'
-			[[ $kind == red-team ]] && printf ','
-			printf '\n'
-		done
-		printf ' },\n'
-		printf ' "red_team_max_rounds": %d,\n' "$rounds"
-		printf ' "heartbeat_interval_s": %d,\n' "$heartbeat"
-		printf ' "watchdog_grace_s": %d,\n' "$grace"
-		printf ' "step_timeout_s": %d,\n' "$step_timeout"
-		printf ' "orchestrator_url_b64": "%s"}\n' "$(b64s "$url")"
-	} >"$dir/vars.json" || return 1
-	jt render "$SRC_DIR/templates/job.sh" "$dir/vars.json" >"$dir/job.sh" &&
+		if [[ -n $job_option ]]; then
+			printf '    job_options:\n      %s: %s\n' \
+				"$(yaml_str "${job_option%%=*}")" \
+				"$(yaml_str "${job_option#*=}")"
+		fi
+		printf 'studies:\n  demo:\n    cluster: here\n'
+		printf '    red_team_max_rounds: %s\n' "$rounds"
+	} >"$dir/hpcloop.yaml" || return 1
+	"$HPCLOOP_TEST_TOOL" render-job "$dir/hpcloop.yaml" demo \
+		"$idea_file" "$sprint_id" "$SPRINT" >"$dir/job.sh" &&
 		chmod +x "$dir/job.sh"
 }
 
@@ -419,12 +309,41 @@ test_run_() {
 	eval "$1"
 }
 
-# test_expect_success TITLE COMMANDS: run COMMANDS in this shell (so
-# that later steps see the variables they set), starting in the trash
-# directory, and print one TAP line.
+# test_set_prereq NAME: NAME is present.
+test_set_prereq() {
+	PREREQ[$1]=''
+}
+
+# test_lack_prereq NAME REASON: NAME is missing, because of REASON (the
+# skip lines say it).
+test_lack_prereq() {
+	PREREQ[$1]=$2
+}
+
+# test_expect_success [PREREQ] TITLE COMMANDS: run COMMANDS in this
+# shell (so that later steps see the variables they set), starting in
+# the trash directory, and print one TAP line.  When PREREQ was given to
+# test_lack_prereq the step is skipped, saying why; a PREREQ given to
+# neither function fails the step.
 test_expect_success() {
-	local rc
+	local rc prereq=''
+	if (($# == 3)); then
+		prereq=$1
+		shift
+	fi
 	test_count=$((test_count + 1))
+	if [[ -n $prereq && ! -v PREREQ[$prereq] ]]; then
+		# A misspelt name must not skip a step silently.
+		test_failures=$((test_failures + 1))
+		printf 'not ok %d - %s (prerequisite %s never checked)\n' \
+			"$test_count" "$1" "$prereq"
+		return 0
+	fi
+	if [[ -n $prereq && -n ${PREREQ[$prereq]} ]]; then
+		printf 'ok %d # skip %s (%s: %s)\n' "$test_count" "$1" \
+			"$prereq" "${PREREQ[$prereq]}"
+		return 0
+	fi
 	cd "$TRASH" || exit 1
 	test_run_ "$2" >"$TRASH/.step-log" 2>&1
 	rc=$?

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 #
 # run-jobscript.sh: run the job script harness (tests/jobscript/t*.sh),
-# which checks templates/job.sh with the stand-in agent, without the rest
-# of hpcloop.  Each t*.sh prints TAP; with prove(1) available the files run
-# in parallel under it, otherwise one after the other with a summary.
+# which runs templates/job.sh, rendered by the product (test-tool
+# render-job), with the stand-in agent and no scheduler.  Each t*.sh
+# prints TAP; with prove(1) available the files run in parallel under it,
+# otherwise one after the other with a summary.
 #
 # Usage: tests/jobscript/run-jobscript.sh [t01-happy-sprint.sh ...]
-# Needs bash, coreutils, setsid, gcc, pkg-config and jansson (to build the
-# small rendering helper), curl, and python3 for the webhook receiver.
+# (`make check-jobscript` builds the binaries first and names them in
+# HPCLOOP_BIN and HPCLOOP_TEST_TOOL; the default is build/.)  Needs bash,
+# coreutils, setsid, curl, and python3 (the standard library) for the
+# webhook receiver.
 
 set -u -o pipefail
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -17,11 +20,16 @@ if (($# == 0)); then
 	set -- t[0-9]*.sh
 fi
 
-# Build the helper once, before the files run in parallel.
-bash -c '. ./lib.sh >/dev/null && jt_build && rm -rf "$TRASH"' || {
-	echo "run-jobscript: cannot build the rendering helper" >&2
-	exit 1
-}
+src=$(cd ../.. && pwd)
+for f in "${HPCLOOP_BIN:=$src/build/hpcloop}" \
+	"${HPCLOOP_TEST_TOOL:=$src/build/test-tool}"; do
+	if [[ ! -x $f ]]; then
+		echo "run-jobscript: $f is not built; run make" \
+			"(or make check-jobscript)" >&2
+		exit 1
+	fi
+done
+export HPCLOOP_BIN HPCLOOP_TEST_TOOL
 
 if command -v prove >/dev/null 2>&1; then
 	exec prove -j4 --timer -e bash "$@"

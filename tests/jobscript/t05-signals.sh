@@ -50,9 +50,14 @@ test_expect_success 'SIGTERM during a step: cancelled, agent group gone' '
 	[[ ! -e $SPRINT/report.md ]]
 '
 
-test_expect_success 'SIGINT is a cancel too' '
-	env --default-signal=INT true 2>/dev/null ||
-		{ echo "# skipped: env --default-signal missing"; return 0; }
+if env --default-signal=INT true 2>/dev/null; then
+	test_set_prereq DEFAULT_SIGNAL
+else
+	test_lack_prereq DEFAULT_SIGNAL "env has no --default-signal, so a \
+background job cannot get SIGINT back"
+fi
+
+test_expect_success DEFAULT_SIGNAL 'SIGINT is a cancel too' '
 	make_sprint "$TRASH/int" rounds=0 &&
 	start_job "$TRASH/int" FAKE_AGENT_HANG_STEP=research &&
 	wait_for 10 agent_started &&

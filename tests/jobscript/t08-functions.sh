@@ -136,6 +136,24 @@ check_big_line() {
 		((SECONDS - start <= 10))
 }
 
+check_curl_quote() {
+	curl_quote 'plain' && expect_eq "$JSON_OUT" '"plain"' &&
+		curl_quote 'a"b\c\"' && expect_eq "$JSON_OUT" '"a\"b\\c\\\""' &&
+		curl_quote '' && expect_eq "$JSON_OUT" '""'
+}
+
+check_write_reason() {
+	write_reason $'base64: write error: No space left on device\nbase64: write error' &&
+		expect_eq "$REASON" 'no space left on device' &&
+		write_reason "mv: cannot move 'a' to 'b': Disk quota exceeded" &&
+		expect_eq "$REASON" 'disk quota exceeded' &&
+		write_reason './job.sh: line 9: x.tmp: Permission denied' &&
+		expect_eq "$REASON" 'permission denied' &&
+		write_reason 'base64: write error' &&
+		expect_eq "$REASON" 'write error' &&
+		write_reason '' && expect_eq "$REASON" 'the write failed'
+}
+
 test_expect_success 'sourcing the script runs nothing' '
 	in_job true &&
 	[[ ! -e $SPRINT/completion.json && ! -e $SPRINT/heartbeats.jsonl ]]
@@ -175,6 +193,14 @@ test_expect_success 'the stream reader: session, cost, errors, partial lines' '
 
 test_expect_success 'the stream reader: other key orders are parsed' '
 	in_job check_stream_key_order
+'
+
+test_expect_success 'curl_quote escapes for curl'"'"'s config syntax' '
+	in_job check_curl_quote
+'
+
+test_expect_success 'write_reason finds the system'"'"'s reason' '
+	in_job check_write_reason
 '
 
 test_expect_success 'a large result line is parsed in reasonable time' '
