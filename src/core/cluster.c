@@ -30,7 +30,7 @@ int cluster_open(struct cluster *c, const struct config *cfg,
 	if (transport_open(&c->t, c->conf, err) < 0)
 		goto out;
 	wd = json_string_value(json_object_get(c->conf, "working_dir"));
-	base = config_path(cfg, wd ? wd : "sprints");
+	base = config_path(cfg, wd);
 	n = strlen(base) + sizeof("/.hpcloop-local");
 	state = xmalloc(n);
 	snprintf(state, n, "%s/.hpcloop-local", base);
@@ -53,17 +53,10 @@ void cluster_release(struct cluster *c)
 	memset(c, 0, sizeof(*c));
 }
 
-int cluster_query_interval(const struct cluster *c)
+double cluster_query_interval(const struct cluster *c)
 {
-	const json_t *v = json_object_get(c->conf, "query_interval_s");
-	const char *s = json_string_value(json_object_get(c->conf,
-							   "scheduler"));
-
-	if (json_is_integer(v))
-		return (int)json_integer_value(v);
-	if (!s || !strcmp(s, "local"))
-		return 0;
-	return 30;
+	return json_number_value(json_object_get(c->conf,
+						 "query_interval_s"));
 }
 
 int cluster_take_query(struct journal *j, const struct cluster *c,

@@ -33,11 +33,11 @@ int cluster_open(struct cluster *c, const struct config *cfg,
 void cluster_release(struct cluster *c);
 
 /*
- * The minimum seconds between two scheduler queries of cluster 'c':
- * its query_interval_s, else 0 for the local scheduler and 30 for a
- * shared one.
+ * The minimum seconds between two scheduler queries of cluster 'c' (a
+ * fraction is honoured): its query_interval_s, whose default the schema
+ * gives shared schedulers (slurm, sge) only; 0 when it has none.
  */
-int cluster_query_interval(const struct cluster *c);
+double cluster_query_interval(const struct cluster *c);
 
 /*
  * Take one query from the shared budget of cluster 'c' in 'j' (in a

@@ -232,9 +232,8 @@ static json_int_t age_of(const char *s)
  */
 static int stale(struct ctx *ctx, const json_t *row)
 {
-	const json_t *v = json_object_get(ctx->config->root,
-					  "heartbeat_interval_s");
-	json_int_t interval = json_is_integer(v) ? json_integer_value(v) : 60;
+	json_int_t interval = json_integer_value(json_object_get(
+		ctx->config->root, "heartbeat_interval_s"));
 	json_int_t limit = interval * 5 < 300 ? 300 : interval * 5;
 	const char *last = json_string_value(json_object_get(row,
 						"last_heartbeat_at"));

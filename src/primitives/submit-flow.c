@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "cluster.h"
 #include "config.h"
+#include "context.h"
 #include "crypto.h"
 #include "ids.h"
 #include "jobgen.h"
@@ -292,7 +293,7 @@ static int earlier_attempt(struct ctx *ctx, json_t **row_out,
 static char *new_sprint_dir(const struct config *cfg, const char *study,
 			    const char *id, const char *idea)
 {
-	char *base = config_sprints_dir(cfg, study);
+	char *base = context_sprints_dir(cfg, study);
 	char *name, *dir;
 	size_t n;
 

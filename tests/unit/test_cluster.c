@@ -14,9 +14,14 @@
 #include <cmocka.h>
 
 #include "cluster.h"
+#include "config.h"
 #include "journal.h"
 #include "banned.h"
 
+/*
+ * The interval comes from the config, where the schema gives shared
+ * schedulers a default and the local one none; a fraction is honoured.
+ */
 static void test_cluster_query_interval_defaults(void **state)
 {
 	struct cluster c = CLUSTER_INIT;
@@ -24,12 +29,20 @@ static void test_cluster_query_interval_defaults(void **state)
 
 	(void)state;
 	conf = json_pack("{s:s}", "scheduler", "local");
+	config_fill_defaults(conf, "cluster");
 	c.conf = conf;
-	assert_int_equal(cluster_query_interval(&c), 0);
-	json_object_set_new(conf, "scheduler", json_string("slurm"));
-	assert_int_equal(cluster_query_interval(&c), 30);
-	json_object_set_new(conf, "query_interval_s", json_integer(7));
-	assert_int_equal(cluster_query_interval(&c), 7);
+	assert_true(cluster_query_interval(&c) == 0);
+	json_decref(conf);
+	conf = json_pack("{s:s}", "scheduler", "slurm");
+	config_fill_defaults(conf, "cluster");
+	c.conf = conf;
+	assert_true(cluster_query_interval(&c) == 30);
+	json_decref(conf);
+	conf = json_pack("{s:s, s:f}", "scheduler", "sge",
+			 "query_interval_s", 7.5);
+	config_fill_defaults(conf, "cluster");
+	c.conf = conf;
+	assert_true(cluster_query_interval(&c) == 7.5);
 	json_decref(conf);
 }
 
