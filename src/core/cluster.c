@@ -28,7 +28,7 @@ int cluster_open(struct cluster *c, const struct config *cfg,
 	if (transport_open(&c->t, c->conf, err) < 0)
 		goto out;
 	wd = json_string_value(json_object_get(c->conf, "working_dir"));
-	base = config_path(cfg, wd ? wd : "sprints");
+	base = config_path(cfg, wd);
 	n = strlen(base) + sizeof("/.hpcloop-local");
 	state = xmalloc(n);
 	snprintf(state, n, "%s/.hpcloop-local", base);

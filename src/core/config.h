@@ -1,21 +1,24 @@
 /*
  * config.h: hpcloop.yaml, the configuration file (DESIGN §9).
  *
- * The file is YAML or JSON.  config_load() reads it into a jansson
- * object, lets the HPCLOOP_* environment variables override its secrets,
- * validates it against schemas/config.json and cross-checks what a
- * schema cannot say (a study names a configured cluster, job options are
- * safe to hand to a scheduler).  Everything else asks the loaded config
- * questions through the functions below: which cluster, which job
- * options, which context, which agent command, where sprints live.
+ * The file is YAML or JSON (read by yaml.h).  config_load() lets the
+ * HPCLOOP_* environment variables set its secrets, validates it against
+ * schemas/config.json, fills in the defaults that the schema declares
+ * and cross-checks what a schema cannot say (a study names a configured
+ * cluster, job options are safe to hand to a scheduler).  Code that
+ * reads the loaded config therefore finds every defaulted key set and
+ * never repeats a default.  The questions that combine several levels
+ * of the file (context, agent command, job options, environment, sprint
+ * directories) are answered by context.h.
  *
  * Every error is config_invalid and names the file, the line when known
- * and the dotted key path:
+ * (or the variable that set the value) and the dotted key path:
  *
  *	hpcloop.yaml:12: studies.demo.cluster: unknown cluster 'gpu'
  *
- * Secret values never appear in messages; config_redacted() gives a copy
- * that is safe to print.
+ * Which values are secrets is said once, in the schema ("writeOnly"):
+ * their variables, their redaction (config_redacted) and the rule that
+ * no message quotes them all follow from that mark.
  */
 #ifndef HPCLOOP_CONFIG_H
 #define HPCLOOP_CONFIG_H
@@ -26,62 +29,52 @@
 
 #include "err.h"
 
-/* Largest configuration text accepted, in bytes. */
-#define CONFIG_MAX_SIZE (1024 * 1024)
-/* Deepest nesting of maps and lists accepted (the top map is level 1). */
-#define CONFIG_MAX_DEPTH 64
-
-/* The agent command used when neither study, cluster nor file sets one. */
-#define CONFIG_DEFAULT_AGENT \
-	"claude -p --output-format stream-json --verbose"
-
 /*
  * A loaded configuration.  Start it with CONFIG_INIT, fill it with
  * config_load() and free it with config_release().
  */
 struct config {
-	json_t *root;	/* owned; exactly as schemas/config.json allows */
+	json_t *root;	/* owned; valid against schemas/config.json, with
+			   its defaults filled in */
+	json_t *lines;	/* owned; JSON pointer -> line in the file, or the
+			   name of the variable that set the value */
 	char *path;	/* owned; the file as named to config_load() */
 	char *dir;	/* owned; absolute directory of that file */
 };
 
-#define CONFIG_INIT { NULL, NULL, NULL }
-
-/*
- * Parse the YAML-or-JSON 'text' of 'len' bytes into a new object in
- * '*out'; 'origin' names the text in messages ("hpcloop.yaml").  Text
- * whose first non-blank character is '{' is read as JSON.
- *
- * YAML follows the 1.2 core schema: plain scalars that look like
- * integers or floats become numbers, true/false booleans, null and ~
- * null, and everything else (quoted scalars always) a string.  Aliases
- * are copied.  Duplicate keys, documents deeper than CONFIG_MAX_DEPTH or
- * larger than CONFIG_MAX_SIZE, and more than one document are refused.
- * Nothing is validated against the schema.
- *
- * Returns 0, or -1 with config_invalid in 'err' and '*out' NULL.
- */
-int config_parse(json_t **out, const char *text, size_t len,
-		 const char *origin, struct err *err);
+#define CONFIG_INIT { NULL, NULL, NULL, NULL }
 
 /*
  * Read the file 'path' into 'cfg' (which must be CONFIG_INIT or
  * released): parse it, apply the environment's secrets, validate it
- * against schemas/config.json and cross-check it.
+ * against schemas/config.json, fill in its defaults and cross-check it.
  *
- * The environment wins over the file: HPCLOOP_ORCHESTRATOR_URL,
- * HPCLOOP_ORCHESTRATOR_SECRET, HPCLOOP_DASHBOARD_PASSWORD_HASH, and for
- * each notification channel HPCLOOP_NOTIFY_<NAME>_TOKEN (the name upper
- * cased, '-' as '_').  Variables set to the empty string are ignored.
+ * The environment wins over the file for every secret that has a
+ * variable: HPCLOOP_ORCHESTRATOR_URL, HPCLOOP_ORCHESTRATOR_SECRET,
+ * HPCLOOP_DASHBOARD_PASSWORD_HASH, and for each notification channel
+ * HPCLOOP_NOTIFY_<NAME>_TOKEN (the name upper cased, '-' as '_'); the
+ * schema's description says how the names are made.  Variables set to
+ * the empty string are ignored.
  *
  * The first schema error becomes the message ("<path>:<line>: <dotted
- * key path>: <message>") and details.errors holds them all.  Returns 0,
- * or -1 with config_invalid in 'err' and 'cfg' left empty.
+ * key path>: <message>") and details.errors holds them all; a message
+ * about a secret never quotes its value.  Returns 0, or -1 with
+ * config_invalid in 'err' and 'cfg' left empty.
  */
 int config_load(struct config *cfg, const char *path, struct err *err);
 
 /* Free what 'cfg' holds and make it CONFIG_INIT again; 'cfg' may be NULL. */
 void config_release(struct config *cfg);
+
+/*
+ * Fill in 'instance' the defaults that schemas/config.json declares, as
+ * config_load() does: 'definition' names the part of the schema that
+ * 'instance' answers to, NULL for a whole configuration or a member of
+ * its "definitions" ("cluster", "study").  For values that were not
+ * loaded from a file (a test's cluster); an unknown 'definition' is a
+ * bug.
+ */
+void config_fill_defaults(json_t *instance, const char *definition);
 
 /*
  * The cluster or study called 'name', or NULL when there is none.
@@ -97,75 +90,39 @@ const json_t *config_study(const struct config *cfg, const char *name);
 char *config_path(const struct config *cfg, const char *p);
 
 /*
- * The job options for a job of 'study': the cluster's, then the
- * study's, then 'request' (an object, or NULL), each layer winning over
- * the one before; an empty string removes the key.  Numbers become
- * strings.  Keys must match ^[A-Za-z][A-Za-z0-9_-]*$ and values may not
- * contain a newline, CR or NUL.
- *
- * Returns 0 with a new object of strings in '*out', or -1 with '*out'
- * NULL and in 'err': not_found for an unknown 'study', spec_invalid
- * naming the key when the bad option came from 'request', config_invalid
- * when it came from the file.
+ * Record 'code' in 'err' with a message about the value at the JSON
+ * pointer 'pointer' of 'cfg->root' (segments as yaml_pointer_add()
+ * writes them): the file, the line (or the variable that set the value)
+ * and the dotted key path, then 'fmt'.  Returns -1.
  */
-int config_job_options(json_t **out, const struct config *cfg,
-		       const char *study, const json_t *request,
-		       struct err *err);
+int config_error(const struct config *cfg, struct err *err,
+		 enum err_code code, const char *pointer, const char *fmt,
+		 ...) __attribute__((format(printf, 5, 6)));
 
 /*
- * The agent context for 'study' (NULL: the global level only): global,
- * then cluster, then study; within each level the inline 'context'
- * first, then the files ('context_paths', or the study's
- * 'context_file').  Pieces are joined by one blank line.  A context file
- * that cannot be read is config_invalid naming it.
- *
- * Returns 0 with a new string in '*out' ("" when there is no context),
- * or -1 with '*out' NULL.
+ * Why the job option 'key' with the value 'value' cannot be handed to
+ * a scheduler, or NULL when it can: keys must match
+ * ^[A-Za-z][A-Za-z0-9_-]*$, values must be strings or numbers, and
+ * strings may not hold a newline, CR or NUL.  Static storage.
  */
-int config_context(char **out, const struct config *cfg, const char *study,
-		   struct err *err);
+const char *config_job_option_problem(const char *key, const json_t *value);
 
 /*
- * The agent command for 'study' (NULL: global only), from the study,
- * else its cluster, else the file, else CONFIG_DEFAULT_AGENT, as a new
- * array of argv strings.  A string is split on whitespace; no shell is
- * involved, so quotes are not special.
- *
- * Returns 0, or -1 with '*out' NULL: not_found for an unknown 'study',
- * config_invalid for a command with no words.
- */
-int config_agent_argv(json_t **out, const struct config *cfg,
-		      const char *study, struct err *err);
-
-/*
- * The environment variables of the cluster 'cluster' as a new object of
- * strings (numbers turned into strings); empty when the cluster sets
- * none or does not exist.
- */
-json_t *config_environment(const struct config *cfg, const char *cluster);
-
-/*
- * The directory holding the sprints of 'study': its 'sprints_dir', else
- * <cluster working_dir>/<study> (working_dir defaults to "sprints").
- * Relative paths are resolved against the config file's directory, but
- * left relative for an ssh cluster, where they are relative to the
- * remote home.  A new string, or NULL when 'study' does not exist.
- */
-char *config_sprints_dir(const struct config *cfg, const char *study);
-
-/*
- * A new deep copy of 'cfg->root' that is safe to print: every secret
- * (orchestrator_secret, notification tokens, the dashboard password
- * hash, Slack webhook URLs, passwords inside URLs, and cluster
- * environment values whose names contain KEY, TOKEN, SECRET or
- * PASSWORD) is replaced by "***".  Returns NULL when there is no root.
+ * A new deep copy of 'cfg->root' that is safe to print: every value the
+ * schema marks "writeOnly" (the orchestrator secret, notification tokens
+ * and ntfy topics, Slack webhook URLs, the dashboard password hash, and
+ * cluster environment values whose names contain KEY, TOKEN, SECRET,
+ * PASSWORD or PASSWD) is replaced by "***", or, for URLs marked
+ * "x-hpcloop-redact": "userinfo", only its user and password are.
+ * Returns NULL when there is no root.
  */
 json_t *config_redacted(const struct config *cfg);
 
 /*
  * The text `hpcloop init` writes: a working local cluster and an example
- * study "demo" with a metric.  Static storage; loads cleanly.
+ * study "demo" with a metric, showing the default agent command.  A new
+ * string; it loads cleanly.
  */
-const char *config_default_text(void);
+char *config_default_text(void);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "context.h"
 #include "crypto.h"
 #include "embedded.h"
 #include "jobgen.h"
@@ -50,17 +51,18 @@ static int render_prompt(char **out, const char *name, const json_t *vars,
 	return template_render(out, t, vars, path, err);
 }
 
-/* An integer setting of the config root, or 'dflt'. */
-static int root_int(const struct config *cfg, const char *key, int dflt)
+/*
+ * The integer setting 'key' of the config root (the schema's default
+ * when the file leaves it out).
+ */
+static int root_int(const struct config *cfg, const char *key)
 {
-	const json_t *v = json_object_get(cfg->root, key);
-
-	return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
+	return (int)json_integer_value(json_object_get(cfg->root, key));
 }
 
 /*
  * Scheduler directives for the header of the script, from the layered
- * job options (keys and values were checked by config_job_options).
+ * job options (keys and values were checked by context_job_options).
  */
 static json_t *header_lines(const char *scheduler, const json_t *opts)
 {
@@ -147,7 +149,7 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 	const json_t *cluster, *v;
 	json_t *vars = NULL, *pvars = NULL, *argv_b64 = NULL, *env = NULL;
 	const char *s, *k, *url;
-	double hours = 8;
+	double hours;
 	size_t i;
 	int r = -1;
 
@@ -157,21 +159,19 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 								"cluster")));
 	cluster = config_cluster(cfg, g->cluster);
 	s = json_string_value(json_object_get(cluster, "scheduler"));
-	g->scheduler = xstrdup(s ? s : "local");
-	if (config_job_options(&g->job_options, cfg, req->study,
-			       req->job_options, err) < 0 ||
-	    config_agent_argv(&g->agent_argv, cfg, req->study, err) < 0 ||
-	    config_context(&g->context, cfg, req->study, err) < 0)
+	g->scheduler = xstrdup(s);
+	if (context_job_options(&g->job_options, cfg, req->study,
+				req->job_options, err) < 0 ||
+	    context_agent_argv(&g->agent_argv, cfg, req->study, err) < 0 ||
+	    context_text(&g->context, cfg, req->study, err) < 0)
 		goto out;
-	g->env = config_environment(cfg, g->cluster);
+	g->env = context_environment(cfg, g->cluster);
 	v = json_object_get(study, "max_sprint_duration_hours");
-	if (json_is_number(v))
-		hours = json_number_value(v);
+	hours = json_number_value(v);
 	g->time_limit_s = req->time_limit_s ? req->time_limit_s
 					    : (int)(hours * 3600);
 	v = json_object_get(study, "red_team_max_rounds");
-	g->red_team_rounds = json_is_integer(v) ? (int)json_integer_value(v)
-						: 3;
+	g->red_team_rounds = (int)json_integer_value(v);
 
 	pvars = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "idea", req->idea,
 			  "study", req->study, "sprint_id", req->sprint_id,
@@ -212,13 +212,12 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 	json_object_set_new(vars, "red_team_max_rounds",
 			    json_integer(g->red_team_rounds));
 	json_object_set_new(vars, "heartbeat_interval_s",
-			    json_integer(root_int(cfg, "heartbeat_interval_s",
-						  60)));
+			    json_integer(root_int(cfg,
+						  "heartbeat_interval_s")));
 	json_object_set_new(vars, "watchdog_grace_s",
-			    json_integer(root_int(cfg, "watchdog_grace_s",
-						  60)));
+			    json_integer(root_int(cfg, "watchdog_grace_s")));
 	json_object_set_new(vars, "step_timeout_s",
-			    json_integer(root_int(cfg, "step_timeout_s", 0)));
+			    json_integer(root_int(cfg, "step_timeout_s")));
 	if (build_prompts(g, vars, pvars, err) < 0)
 		goto out;
 	s = embedded_text("templates/job.sh", err);

@@ -52,10 +52,6 @@
 
 extern char **environ;
 
-/* Jobs run at once when the cluster does not say. */
-#define LOCAL_DEFAULT_MAX_JOBS 4
-/* Seconds between SIGTERM and SIGKILL on cancel, unless configured. */
-#define LOCAL_DEFAULT_GRACE_S 10
 /* Seconds from SIGUSR1 (time limit) to SIGTERM, and on to SIGKILL. */
 #define LOCAL_ESCALATE_S 10
 /* How long a start waits for the pid file. */
@@ -1666,16 +1662,24 @@ static int local_find(struct sched *s, json_t **out, const char *run_id,
 /* Opening                                                             */
 /* ------------------------------------------------------------------ */
 
-/* The integer 'key' of 'cluster' when it is at least 'min', else 'dflt'. */
-static int cluster_int(const json_t *cluster, const char *key, int min,
-		       int dflt)
+/*
+ * The integer 'key' of 'cluster', which config loading filled in from
+ * the schema's default when the file left it out, into '*out'.  A value
+ * missing or below 'min' is a bug of the caller: the cluster did not
+ * come from a loaded config.
+ */
+static int cluster_int(int *out, const struct sched *s, const char *key,
+		       int min, struct err *err)
 {
-	const json_t *v = json_object_get(cluster, key);
+	const json_t *v = json_object_get(s->cluster, key);
 
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
 	    json_integer_value(v) > INT_MAX)
-		return dflt;
-	return (int)json_integer_value(v);
+		return err_set(err, ERR_INTERNAL, "cluster '%s': no valid %s "
+			       "(its defaults were not filled in)",
+			       s->cluster_name, key);
+	*out = (int)json_integer_value(v);
+	return 0;
 }
 
 /* Check that 's' runs over the local transport and read its settings. */
@@ -1695,10 +1699,11 @@ static int local_open(struct sched *s, struct err *err)
 	free(s->state_dir);
 	s->state_dir = abs;
 	l = xmalloc(sizeof(*l));
-	l->max_jobs = cluster_int(s->cluster, "max_concurrent_jobs", 1,
-				  LOCAL_DEFAULT_MAX_JOBS);
-	l->grace_s = cluster_int(s->cluster, "cancel_grace_s", 0,
-				 LOCAL_DEFAULT_GRACE_S);
+	if (cluster_int(&l->max_jobs, s, "max_concurrent_jobs", 1, err) < 0 ||
+	    cluster_int(&l->grace_s, s, "cancel_grace_s", 0, err) < 0) {
+		free(l);
+		return -1;
+	}
 	s->priv = l;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -45,11 +46,12 @@ static int init_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		    struct err *err)
 {
 	struct config cfg = CONFIG_INIT;
+	char *text = NULL;
 	int config_created = 0, journal_initialized = 0, found, r = -1;
 
 	(void)spec;
-	if (write_new_file(&config_created, ctx->config_path,
-			   config_default_text(), err) < 0)
+	text = config_default_text();
+	if (write_new_file(&config_created, ctx->config_path, text, err) < 0)
 		goto out;
 	/* Whatever is there now must load: init leaves a working setup. */
 	if (config_load(&cfg, ctx->config_path, err) < 0)
@@ -76,6 +78,7 @@ static int init_run(struct ctx *ctx, const json_t *spec, json_t **data,
 					: "initialized");
 	r = 0;
 out:
+	free(text);
 	config_release(&cfg);
 	return r;
 }

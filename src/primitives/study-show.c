@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "context.h"
 #include "journal.h"
 #include "primitive.h"
 #include "sprint.h"
@@ -30,11 +31,11 @@ static int study_show_run(struct ctx *ctx, const json_t *spec,
 				  "studies of hpcloop.yaml");
 	}
 	redacted = config_redacted(ctx->config);
-	if (config_job_options(&opts, ctx->config, name, NULL, err) < 0 ||
-	    config_agent_argv(&argv, ctx->config, name, err) < 0 ||
-	    config_context(&context, ctx->config, name, err) < 0)
+	if (context_job_options(&opts, ctx->config, name, NULL, err) < 0 ||
+	    context_agent_argv(&argv, ctx->config, name, err) < 0 ||
+	    context_text(&context, ctx->config, name, err) < 0)
 		goto out;
-	dir = config_sprints_dir(ctx->config, name);
+	dir = context_sprints_dir(ctx->config, name);
 	if (sprint_recent(ctx->journal, &rows, name, 10, err) < 0)
 		goto out;
 	recent = json_array();

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "cluster.h"
 #include "config.h"
+#include "context.h"
 #include "crypto.h"
 #include "fault.h"
 #include "jobgen.h"
@@ -281,7 +282,7 @@ static int check_inputs(struct ctx *ctx, const json_t *spec,
 		return err_remedy(err, "`hpcloop study-list` lists the "
 				  "studies of hpcloop.yaml");
 	}
-	*base_out = config_sprints_dir(ctx->config, study);
+	*base_out = context_sprints_dir(ctx->config, study);
 	request_of(&req, spec, "sp-000000", *base_out);
 	if (jobgen_build(g, ctx->config, &req, err) < 0)
 		return -1;

@@ -109,4 +109,31 @@ test_expect_success 'HPCLOOP_* secrets win over the file and are never shown' '
 	grep -q "$b64" "$dir/run_sprint.sh"
 '
 
+test_expect_success 'the schema fills in what the file leaves out' '
+	hl study-show demo &&
+	test_json_field out .data.study.metric.min_improvement 0 &&
+	test_json_field out .data.cluster.cancel_grace_s 10 &&
+	hl render-job --spec "{\"study\":\"demo\",\"idea\":\"x\"}" &&
+	dir=$(json_field out .data.directory) &&
+	grep -q "^STEP_TIMEOUT_S=.0.$" "$dir/run_sprint.sh"
+'
+
+test_expect_success 'a secret-named cluster variable is never shown' '
+	cp hpcloop.yaml before.yaml &&
+	sed -i "s/^    cancel_grace_s: 10/&\n    environment: {WANDB_API_KEY: wandb-s3cr3t, PLAIN_NAME: plain-value}/" hpcloop.yaml &&
+	hl study-show demo &&
+	! grep -q "wandb-s3cr3t" out &&
+	test_json_field out .data.cluster.environment.PLAIN_NAME plain-value &&
+	cp before.yaml hpcloop.yaml
+'
+
+test_expect_success 'a bad value from a variable is blamed on it and not quoted' '
+	row_counts >before &&
+	HPCLOOP_ORCHESTRATOR_URL="ftp://not-s3cr3t" test_expect_code 1 hl study-list &&
+	test_error out config_invalid &&
+	grep -q "orchestrator_url (from HPCLOOP_ORCHESTRATOR_URL)" out &&
+	! grep -q "s3cr3t" out &&
+	row_counts >after && test_cmp before after
+'
+
 test_done

@@ -1,8 +1,9 @@
 /*
- * test_config.c: unit tests for the configuration module (config.h):
- * YAML and JSON reading, limits, environment secrets, schema and
- * cross-check messages, job option layering, context, agent command,
- * directories, redaction and the default text.
+ * test_config.c: unit tests for loading hpcloop.yaml (config.h and
+ * config_schema.h): environment secrets, schema and cross-check
+ * messages with their lines, defaults filled in from the schema, the
+ * secrets derived from the schema's marks (their variables, redaction,
+ * and messages that never quote them), and the default text.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,8 +19,12 @@
 
 #include "buf.h"
 #include "config.h"
+#include "config_schema.h"
+#include "context.h"
 #include "err.h"
+#include "schema.h"
 #include "xalloc.h"
+#include "yaml.h"
 #include "banned.h"
 
 /* The scratch directory of the whole run, made by group_setup(). */
@@ -52,33 +57,6 @@ static int load_text(struct config *cfg, const char *text, struct err *err)
 	write_file("hpcloop.yaml", text);
 	tmp_path(path, sizeof(path), "hpcloop.yaml");
 	return config_load(cfg, path, err);
-}
-
-/* Parse 'text' with config_parse, expecting success. */
-static json_t *parse_ok(const char *text)
-{
-	struct err err = ERR_INIT;
-	json_t *v = NULL;
-
-	if (config_parse(&v, text, strlen(text), "t.yaml", &err) < 0)
-		fail_msg("unexpected error: %s", err.message);
-	assert_non_null(v);
-	err_release(&err);
-	return v;
-}
-
-/* Parse 'text', expecting config_invalid with 'needle' in the message. */
-static void parse_fails(const char *text, size_t len, const char *needle)
-{
-	struct err err = ERR_INIT;
-	json_t *v = (json_t *)1;
-
-	assert_int_equal(config_parse(&v, text, len, "t.yaml", &err), -1);
-	assert_null(v);
-	assert_int_equal(err.code, ERR_CONFIG_INVALID);
-	if (!strstr(err.message, needle))
-		fail_msg("'%s' not in '%s'", needle, err.message);
-	err_release(&err);
 }
 
 /*
@@ -117,194 +95,15 @@ static void load_ok(struct config *cfg, const char *text)
 }
 
 /* ------------------------------------------------------------------ */
-/* Reading                                                             */
+/* Loading and validation                                              */
 /* ------------------------------------------------------------------ */
-
-static void test_config_yaml_scalars(void **state)
-{
-	json_t *v = parse_ok("i: 42\n"
-			     "neg: -7\n"
-			     "hex: 0x1F\n"
-			     "oct: 0o17\n"
-			     "f: 1.5\n"
-			     "e: 2e3\n"
-			     "dot: .5\n"
-			     "t: true\n"
-			     "f2: False\n"
-			     "yes: yes\n"
-			     "n: null\n"
-			     "tilde: ~\n"
-			     "empty:\n"
-			     "qi: \"42\"\n"
-			     "qt: 'true'\n"
-			     "s: hello world\n"
-			     "ver: 1.2.3\n"
-			     "lit: |\n  a\n  b\n");
-
-	(void)state;
-	assert_int_equal(json_integer_value(json_object_get(v, "i")), 42);
-	assert_int_equal(json_integer_value(json_object_get(v, "neg")), -7);
-	assert_int_equal(json_integer_value(json_object_get(v, "hex")), 31);
-	assert_int_equal(json_integer_value(json_object_get(v, "oct")), 15);
-	assert_true(json_is_real(json_object_get(v, "f")));
-	assert_true(json_real_value(json_object_get(v, "f")) == 1.5);
-	assert_true(json_real_value(json_object_get(v, "e")) == 2000.0);
-	assert_true(json_real_value(json_object_get(v, "dot")) == 0.5);
-	assert_true(json_is_true(json_object_get(v, "t")));
-	assert_true(json_is_false(json_object_get(v, "f2")));
-	/* YAML 1.2 core: yes is a string, and so is the key */
-	assert_string_equal(json_string_value(json_object_get(v, "yes")),
-			    "yes");
-	assert_true(json_is_null(json_object_get(v, "n")));
-	assert_true(json_is_null(json_object_get(v, "tilde")));
-	assert_true(json_is_null(json_object_get(v, "empty")));
-	assert_string_equal(json_string_value(json_object_get(v, "qi")), "42");
-	assert_string_equal(json_string_value(json_object_get(v, "qt")),
-			    "true");
-	assert_string_equal(json_string_value(json_object_get(v, "s")),
-			    "hello world");
-	assert_string_equal(json_string_value(json_object_get(v, "ver")),
-			    "1.2.3");
-	assert_string_equal(json_string_value(json_object_get(v, "lit")),
-			    "a\nb\n");
-	json_decref(v);
-}
-
-static void test_config_yaml_bad_scalars(void **state)
-{
-	(void)state;
-	parse_fails("a: 99999999999999999999\n", 24, "t.yaml:1: a: integer");
-	parse_fails("a:\n  b: .inf\n", 13, "t.yaml:2: a.b: infinite");
-	parse_fails("a: !!binary aGk=\n", 17, "unsupported tag");
-	parse_fails("a: [1\n", 6, "t.yaml:");
-	parse_fails("a: 1\n---\nb: 2\n", 14, "more than one document");
-	parse_fails("# nothing\n", 10, "empty configuration");
-}
-
-static void test_config_nested(void **state)
-{
-	json_t *v = parse_ok("a:\n"
-			     "  b:\n"
-			     "    - 1\n"
-			     "    - {c: x, d: [true, ~]}\n"
-			     "base: &base\n"
-			     "  k: v\n"
-			     "  l: [1, 2]\n"
-			     "copy: *base\n");
-	json_t *item;
-
-	(void)state;
-	item = json_array_get(json_object_get(json_object_get(v, "a"), "b"),
-			      1);
-	assert_string_equal(json_string_value(json_object_get(item, "c")),
-			    "x");
-	assert_true(json_is_null(json_array_get(json_object_get(item, "d"),
-						1)));
-	assert_true(json_equal(json_object_get(v, "base"),
-			       json_object_get(v, "copy")));
-	/* aliases are copies, not shared references */
-	assert_ptr_not_equal(json_object_get(v, "base"),
-			     json_object_get(v, "copy"));
-	json_decref(v);
-}
-
-static void test_config_alias_limits(void **state)
-{
-	struct buf b = BUF_INIT;
-	int i;
-
-	(void)state;
-	parse_fails("a: *nope\n", 9, "unknown anchor 'nope'");
-	/* a "billion laughs" document */
-	buf_adds(&b, "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
-	for (i = 1; i < 9; i++)
-		buf_addf(&b, "l%d: &l%d [*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, "
-			 "*l%d, *l%d, *l%d, *l%d]\n", i, i, i - 1, i - 1,
-			 i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
-			 i - 1);
-	parse_fails(buf_str(&b), b.len, "expands to more than");
-	buf_release(&b);
-}
-
-static void test_config_json_input(void **state)
-{
-	const char *text = "  {\"version\": 1, \"a\": {\"b\": [1, 2.5, "
-			   "\"x\", null, false]}}";
-	json_t *v = parse_ok(text);
-	json_t *b;
-
-	(void)state;
-	b = json_object_get(json_object_get(v, "a"), "b");
-	assert_int_equal(json_array_size(b), 5);
-	assert_int_equal(json_integer_value(json_array_get(b, 0)), 1);
-	assert_true(json_is_false(json_array_get(b, 4)));
-	json_decref(v);
-	parse_fails("{\n\"a\": 1,\n\"a\": 2}", 17, "t.yaml:3:");
-	parse_fails("{\n\"a\": [1,\n}", 12, "cannot parse json");
-	/* a YAML flow mapping that is not JSON still reads */
-	v = parse_ok("{a: 1}");
-	assert_int_equal(json_integer_value(json_object_get(v, "a")), 1);
-	json_decref(v);
-}
 
 static void test_config_duplicate_key(void **state)
 {
 	(void)state;
-	parse_fails("a:\n  b: 1\n  b: 2\n", 17, "t.yaml:3: a.b: duplicate key");
-	parse_fails("{\"a\": 1, \"a\": 2}", 16, "duplicate");
 	load_fails("version: 1\nversion: 1\n", ERR_CONFIG_INVALID,
 		   "hpcloop.yaml:2: version: duplicate key", NULL);
 }
-
-static void test_config_depth_limit(void **state)
-{
-	struct buf b = BUF_INIT;
-	json_t *v;
-	char *big;
-	int i;
-
-	(void)state;
-	for (i = 0; i < CONFIG_MAX_DEPTH; i++)
-		buf_adds(&b, "[");
-	for (i = 0; i < CONFIG_MAX_DEPTH; i++)
-		buf_adds(&b, "]");
-	v = parse_ok(buf_str(&b));
-	json_decref(v);
-	buf_release(&b);
-	for (i = 0; i <= CONFIG_MAX_DEPTH; i++)
-		buf_adds(&b, "[");
-	for (i = 0; i <= CONFIG_MAX_DEPTH; i++)
-		buf_adds(&b, "]");
-	parse_fails(buf_str(&b), b.len, "nested deeper than 64");
-	buf_release(&b);
-	/* the same in JSON */
-	for (i = 0; i <= CONFIG_MAX_DEPTH; i++)
-		buf_adds(&b, "{\"a\":");
-	buf_adds(&b, "1");
-	for (i = 0; i <= CONFIG_MAX_DEPTH; i++)
-		buf_adds(&b, "}");
-	parse_fails(buf_str(&b), b.len, "nested deeper than 64");
-	buf_release(&b);
-	/* an alias may not carry a document past the limit either */
-	buf_adds(&b, "deep: &d ");
-	for (i = 0; i < 60; i++)
-		buf_adds(&b, "[");
-	for (i = 0; i < 60; i++)
-		buf_adds(&b, "]");
-	buf_adds(&b, "\nx: [[[[[*d]]]]]\n");
-	parse_fails(buf_str(&b), b.len, "nested deeper than 64");
-	buf_release(&b);
-	/* and nothing larger than 1 MiB is read */
-	big = xmalloc(CONFIG_MAX_SIZE + 2);
-	memset(big, '#', CONFIG_MAX_SIZE + 1);
-	big[CONFIG_MAX_SIZE + 1] = '\0';
-	parse_fails(big, CONFIG_MAX_SIZE + 1, "larger than");
-	free(big);
-}
-
-/* ------------------------------------------------------------------ */
-/* Loading and validation                                              */
-/* ------------------------------------------------------------------ */
 
 static const char base_config[] =
 	"version: 1\n"
@@ -511,97 +310,9 @@ static void test_config_missing_file(void **state)
 	config_release(NULL);
 }
 
-/* ------------------------------------------------------------------ */
-/* Job options                                                         */
-/* ------------------------------------------------------------------ */
-
-static const char options_config[] =
-	"version: 1\n"
-	"clusters:\n"
-	"  hpc:\n"
-	"    job_options:\n"
-	"      partition: cpu\n"
-	"      time: \"01:00:00\"\n"
-	"      mem: 4G\n"
-	"studies:\n"
-	"  demo:\n"
-	"    cluster: hpc\n"
-	"    job_options:\n"
-	"      time: \"02:00:00\"\n"
-	"      mem: \"\"\n"
-	"      gpus: 2\n"
-	"      frac: 0.5\n";
-
-static void test_config_job_options_layering(void **state)
+static void test_config_job_options_in_file(void **state)
 {
-	struct config cfg = CONFIG_INIT;
-	struct err err = ERR_INIT;
-	json_t *req, *opts = NULL, *want;
-
 	(void)state;
-	load_ok(&cfg, options_config);
-	assert_int_equal(config_job_options(&opts, &cfg, "demo", NULL, &err),
-			 0);
-	want = json_pack("{s:s, s:s, s:s, s:s}", "partition", "cpu", "time",
-			 "02:00:00", "gpus", "2", "frac", "0.5");
-	assert_true(json_equal(opts, want));
-	json_decref(want);
-	json_decref(opts);
-	req = json_pack("{s:s, s:i, s:s}", "partition", "", "cpus", 4,
-			"account", "abc");
-	assert_int_equal(config_job_options(&opts, &cfg, "demo", req, &err),
-			 0);
-	want = json_pack("{s:s, s:s, s:s, s:s, s:s}", "time", "02:00:00",
-			 "gpus", "2", "frac", "0.5", "cpus", "4", "account",
-			 "abc");
-	assert_true(json_equal(opts, want));
-	json_decref(want);
-	json_decref(opts);
-	json_decref(req);
-	opts = (json_t *)1;
-	assert_int_equal(config_job_options(&opts, &cfg, "nope", NULL, &err),
-			 -1);
-	assert_null(opts);
-	assert_int_equal(err.code, ERR_NOT_FOUND);
-	err_release(&err);
-	config_release(&cfg);
-}
-
-/* Expect 'req' to be refused as spec_invalid naming 'needle'. */
-static void options_refused(const struct config *cfg, json_t *req,
-			    const char *needle)
-{
-	struct err err = ERR_INIT;
-	json_t *opts = (json_t *)1;
-
-	assert_int_equal(config_job_options(&opts, cfg, "demo", req, &err),
-			 -1);
-	assert_null(opts);
-	assert_int_equal(err.code, ERR_SPEC_INVALID);
-	if (!strstr(err.message, needle))
-		fail_msg("'%s' not in '%s'", needle, err.message);
-	err_release(&err);
-	json_decref(req);
-}
-
-static void test_config_job_options_bad(void **state)
-{
-	struct config cfg = CONFIG_INIT;
-
-	(void)state;
-	load_ok(&cfg, options_config);
-	options_refused(&cfg, json_pack("{s:s}", "a;b", "x"), "'a;b'");
-	options_refused(&cfg, json_pack("{s:s}", "x y", "x"), "'x y'");
-	options_refused(&cfg, json_pack("{s:s}", "-x", "x"), "'-x'");
-	options_refused(&cfg, json_pack("{s:s}", "time", "1\n#SBATCH -A x"),
-			"'time'");
-	options_refused(&cfg, json_pack("{s:s}", "time", "1\r"), "'time'");
-	options_refused(&cfg, json_pack("{s:s#}", "time", "a\0b", 3),
-			"'time'");
-	options_refused(&cfg, json_pack("{s:b}", "exclusive", 1),
-			"'exclusive'");
-	options_refused(&cfg, json_pack("[s]", "x"), "object");
-	config_release(&cfg);
 	/* the same in the file is config_invalid */
 	load_fails("version: 1\n"
 		   "clusters:\n"
@@ -617,211 +328,427 @@ static void test_config_job_options_bad(void **state)
 		   "    job_options:\n"
 		   "      time: \"1\\n#SBATCH -A x\"\n",
 		   ERR_CONFIG_INVALID, "studies.demo.job_options.time", NULL);
-}
-
-/* ------------------------------------------------------------------ */
-/* Context, agent command, directories                                 */
-/* ------------------------------------------------------------------ */
-
-static void test_config_context_order(void **state)
-{
-	struct config cfg = CONFIG_INIT;
-	struct err err = ERR_INIT;
-	char *ctx = NULL;
-
-	(void)state;
-	write_file("g1.md", "global file one\n");
-	write_file("g2.md", "global file two\n\n\n");
-	write_file("c.md", "cluster file\n");
-	write_file("s.md", "study file\n");
-	write_file("empty.md", "\n");
-	load_ok(&cfg, "version: 1\n"
-		      "context: global text\n"
-		      "context_paths: [g1.md, g2.md]\n"
-		      "clusters:\n"
-		      "  hpc:\n"
-		      "    context: |\n"
-		      "      cluster text\n"
-		      "    context_paths: [c.md, empty.md]\n"
-		      "studies:\n"
-		      "  demo:\n"
-		      "    cluster: hpc\n"
-		      "    context: study text\n"
-		      "    context_file: s.md\n"
-		      "  bare:\n"
-		      "    cluster: hpc\n");
-	assert_int_equal(config_context(&ctx, &cfg, "demo", &err), 0);
-	assert_string_equal(ctx, "global text\n\nglobal file one\n\n"
-			    "global file two\n\ncluster text\n\n"
-			    "cluster file\n\nstudy text\n\nstudy file");
-	free(ctx);
-	assert_int_equal(config_context(&ctx, &cfg, "bare", &err), 0);
-	assert_string_equal(ctx, "global text\n\nglobal file one\n\n"
-			    "global file two\n\ncluster text\n\n"
-			    "cluster file");
-	free(ctx);
-	assert_int_equal(config_context(&ctx, &cfg, NULL, &err), 0);
-	assert_string_equal(ctx, "global text\n\nglobal file one\n\n"
-			    "global file two");
-	free(ctx);
-	assert_int_equal(config_context(&ctx, &cfg, "nope", &err), -1);
-	assert_null(ctx);
-	assert_int_equal(err.code, ERR_NOT_FOUND);
-	err_release(&err);
-	config_release(&cfg);
-	load_ok(&cfg, base_config);
-	assert_int_equal(config_context(&ctx, &cfg, "demo", &err), 0);
-	assert_string_equal(ctx, "");
-	free(ctx);
-	config_release(&cfg);
-}
-
-static void test_config_context_missing_file(void **state)
-{
-	struct config cfg = CONFIG_INIT;
-	struct err err = ERR_INIT;
-	char *ctx = (char *)1;
-
-	(void)state;
-	load_ok(&cfg, "version: 1\n"
-		      "clusters:\n"
-		      "  hpc: {}\n"
-		      "studies:\n"
-		      "  demo:\n"
-		      "    cluster: hpc\n"
-		      "    context_file: no-such-notes.md\n");
-	assert_int_equal(config_context(&ctx, &cfg, "demo", &err), -1);
-	assert_null(ctx);
-	assert_int_equal(err.code, ERR_CONFIG_INVALID);
-	assert_non_null(strstr(err.message, "studies.demo.context_file"));
-	assert_non_null(strstr(err.message, "no-such-notes.md"));
-	err_release(&err);
-	config_release(&cfg);
-}
-
-/* Whether 'argv' is the array of the NULL-ended strings that follow. */
-static void assert_argv(const json_t *argv, ...)
-{
-	const char *want;
-	size_t i = 0;
-	va_list ap;
-
-	va_start(ap, argv);
-	for (want = va_arg(ap, const char *); want;
-	     want = va_arg(ap, const char *))
-		assert_string_equal(json_string_value(json_array_get(argv,
-								    i++)),
-				    want);
-	va_end(ap);
-	assert_int_equal(json_array_size(argv), i);
-}
-
-static void test_config_agent_argv_precedence(void **state)
-{
-	struct config cfg = CONFIG_INIT;
-	struct err err = ERR_INIT;
-	json_t *argv = NULL;
-
-	(void)state;
-	load_ok(&cfg, base_config);
-	assert_int_equal(config_agent_argv(&argv, &cfg, "demo", &err), 0);
-	assert_argv(argv, "claude", "-p", "--output-format", "stream-json",
-		    "--verbose", NULL);
-	json_decref(argv);
-	config_release(&cfg);
-	load_ok(&cfg, "version: 1\n"
-		      "agent_command: \"  global   agent\\t-x \"\n"
-		      "clusters:\n"
-		      "  a:\n"
-		      "    agent_command: [cluster agent, \"it's\"]\n"
-		      "  b: {}\n"
-		      "studies:\n"
-		      "  s1: {cluster: a, agent_command: study-agent}\n"
-		      "  s2: {cluster: a}\n"
-		      "  s3: {cluster: b}\n");
-	assert_int_equal(config_agent_argv(&argv, &cfg, "s1", &err), 0);
-	assert_argv(argv, "study-agent", NULL);
-	json_decref(argv);
-	assert_int_equal(config_agent_argv(&argv, &cfg, "s2", &err), 0);
-	assert_argv(argv, "cluster agent", "it's", NULL);
-	json_decref(argv);
-	assert_int_equal(config_agent_argv(&argv, &cfg, "s3", &err), 0);
-	assert_argv(argv, "global", "agent", "-x", NULL);
-	json_decref(argv);
-	assert_int_equal(config_agent_argv(&argv, &cfg, NULL, &err), 0);
-	assert_argv(argv, "global", "agent", "-x", NULL);
-	json_decref(argv);
-	assert_int_equal(config_agent_argv(&argv, &cfg, "s9", &err), -1);
-	assert_null(argv);
-	assert_int_equal(err.code, ERR_NOT_FOUND);
-	err_release(&err);
-	config_release(&cfg);
 	load_fails("version: 1\nagent_command: \"   \"\n", ERR_CONFIG_INVALID,
 		   "agent_command", NULL);
 }
 
-static void test_config_dirs_and_environment(void **state)
+/* ------------------------------------------------------------------ */
+/* Defaults                                                            */
+/* ------------------------------------------------------------------ */
+
+static const char defaults_config[] =
+	"version: 1\n"
+	"clusters:\n"
+	"  here: {}\n"
+	"  hpc: {scheduler: slurm, transport: ssh, host: h, user: u}\n"
+	"  fast: {scheduler: sge, query_interval_s: 2.5,"
+	" max_concurrent_jobs: 9, cancel_grace_s: 0}\n"
+	"studies:\n"
+	"  s1: {cluster: here, metric: {name: m, direction: minimize}}\n"
+	"  s2: {cluster: hpc, red_team_max_rounds: 0, allow_loop: true,"
+	" max_sprint_duration_hours: 0.5}\n"
+	"notifications:\n"
+	"  - {name: n, type: ntfy, topic: t}\n"
+	"  - {name: m, type: ntfy, topic: t, events: [failed]}\n";
+
+/* The integer member 'key' of 'obj', failing when it is not one. */
+static json_int_t int_of(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (!json_is_integer(v))
+		fail_msg("'%s' is not an integer", key);
+	return json_integer_value(v);
+}
+
+static void test_config_defaults_filled(void **state)
 {
 	struct config cfg = CONFIG_INIT;
-	char want[600], *p;
-	json_t *env, *expect;
+	const json_t *c, *s, *ev;
 
 	(void)state;
-	load_ok(&cfg, "version: 1\n"
-		      "clusters:\n"
-		      "  a:\n"
-		      "    working_dir: work\n"
-		      "    environment: {OMP_NUM_THREADS: 4, HOME_X: \"/x\"}\n"
-		      "  b: {}\n"
-		      "  r:\n"
-		      "    transport: ssh\n"
-		      "    host: login.example.org\n"
-		      "    user: me\n"
-		      "    working_dir: scratch\n"
-		      "studies:\n"
-		      "  s1: {cluster: a}\n"
-		      "  s2: {cluster: b}\n"
-		      "  s3: {cluster: a, sprints_dir: /abs/dir}\n"
-		      "  s4: {cluster: r}\n");
-	assert_non_null(cfg.dir);
-	assert_true(cfg.dir[0] == '/');
-	p = config_sprints_dir(&cfg, "s1");
-	snprintf(want, sizeof(want), "%s/work/s1", cfg.dir);
-	assert_string_equal(p, want);
-	free(p);
-	p = config_sprints_dir(&cfg, "s2");
-	snprintf(want, sizeof(want), "%s/sprints/s2", cfg.dir);
-	assert_string_equal(p, want);
-	free(p);
-	p = config_sprints_dir(&cfg, "s3");
-	assert_string_equal(p, "/abs/dir");
-	free(p);
-	p = config_sprints_dir(&cfg, "s4");
-	assert_string_equal(p, "scratch/s4");
-	free(p);
-	assert_null(config_sprints_dir(&cfg, "nope"));
-	p = config_path(&cfg, "x/y.md");
-	snprintf(want, sizeof(want), "%s/x/y.md", cfg.dir);
-	assert_string_equal(p, want);
-	free(p);
-	p = config_path(&cfg, "/etc/x");
-	assert_string_equal(p, "/etc/x");
-	free(p);
-	env = config_environment(&cfg, "a");
-	expect = json_pack("{s:s, s:s}", "OMP_NUM_THREADS", "4", "HOME_X",
-			   "/x");
-	assert_true(json_equal(env, expect));
-	json_decref(env);
-	json_decref(expect);
-	env = config_environment(&cfg, "nope");
-	assert_int_equal(json_object_size(env), 0);
-	json_decref(env);
-	assert_non_null(config_cluster(&cfg, "r"));
-	assert_null(config_cluster(&cfg, "s1"));
-	assert_non_null(config_study(&cfg, "s1"));
-	assert_null(config_study(&cfg, NULL));
+	load_ok(&cfg, defaults_config);
+	/* the top level */
+	assert_int_equal(int_of(cfg.root, "heartbeat_interval_s"), 60);
+	assert_int_equal(int_of(cfg.root, "watchdog_grace_s"), 60);
+	assert_int_equal(int_of(cfg.root, "step_timeout_s"), 0);
+	assert_true(json_is_string(json_object_get(cfg.root,
+						   "agent_command")));
+	/* absent objects are not made up */
+	assert_null(json_object_get(cfg.root, "dashboard"));
+	/* inside a cluster, a map member with a $ref'd definition */
+	c = config_cluster(&cfg, "here");
+	assert_string_equal(json_string_value(json_object_get(c,
+			    "transport")), "local");
+	assert_string_equal(json_string_value(json_object_get(c,
+			    "scheduler")), "local");
+	assert_string_equal(json_string_value(json_object_get(c,
+			    "working_dir")), "sprints");
+	assert_int_equal(int_of(c, "max_concurrent_jobs"), 4);
+	assert_int_equal(int_of(c, "cancel_grace_s"), 10);
+	/* the local scheduler has no query interval, nor ssh a port */
+	assert_null(json_object_get(c, "query_interval_s"));
+	assert_null(json_object_get(c, "port"));
+	/* defaults that hold once an "if" does */
+	c = config_cluster(&cfg, "hpc");
+	assert_int_equal(int_of(c, "port"), 22);
+	assert_true(json_number_value(json_object_get(
+		c, "query_interval_s")) == 30);
+	/* explicit values win, fractions and zeros included */
+	c = config_cluster(&cfg, "fast");
+	assert_true(json_real_value(json_object_get(
+		c, "query_interval_s")) == 2.5);
+	assert_int_equal(int_of(c, "max_concurrent_jobs"), 9);
+	assert_int_equal(int_of(c, "cancel_grace_s"), 0);
+	/* inside a study, and an object inside it */
+	s = config_study(&cfg, "s1");
+	assert_true(json_number_value(json_object_get(
+		s, "max_sprint_duration_hours")) == 8);
+	assert_int_equal(int_of(s, "red_team_max_rounds"), 3);
+	assert_true(json_is_false(json_object_get(s, "allow_loop")));
+	assert_true(json_number_value(json_object_get(json_object_get(
+		s, "metric"), "min_improvement")) == 0);
+	s = config_study(&cfg, "s2");
+	assert_int_equal(int_of(s, "red_team_max_rounds"), 0);
+	assert_true(json_is_true(json_object_get(s, "allow_loop")));
+	assert_true(json_real_value(json_object_get(
+		s, "max_sprint_duration_hours")) == 0.5);
+	assert_null(json_object_get(s, "metric"));
+	/* inside the items of a list */
+	ev = json_object_get(json_array_get(json_object_get(
+		cfg.root, "notifications"), 0), "events");
+	assert_int_equal(json_array_size(ev), 3);
+	ev = json_object_get(json_array_get(json_object_get(
+		cfg.root, "notifications"), 1), "events");
+	assert_int_equal(json_array_size(ev), 1);
+	config_release(&cfg);
+	/* an explicit value wins at the top level too */
+	load_ok(&cfg, "version: 1\nheartbeat_interval_s: 5\n"
+		      "step_timeout_s: 600\n");
+	assert_int_equal(int_of(cfg.root, "heartbeat_interval_s"), 5);
+	assert_int_equal(int_of(cfg.root, "step_timeout_s"), 600);
+	assert_int_equal(int_of(cfg.root, "watchdog_grace_s"), 60);
 	config_release(&cfg);
 }
+
+/* Every default is itself valid: a filled config validates. */
+static void test_config_defaults_are_valid(void **state)
+{
+	struct config cfg = CONFIG_INIT;
+	json_t *schema = config_schema_load(), *errors;
+
+	(void)state;
+	load_ok(&cfg, defaults_config);
+	errors = schema_validate(schema, cfg.root, 0);
+	if (json_array_size(errors))
+		fail_msg("defaults broke the config: %s",
+			 json_string_value(json_object_get(
+				 json_array_get(errors, 0), "message")));
+	json_decref(errors);
+	json_decref(schema);
+	config_release(&cfg);
+}
+
+static void test_config_fill_defaults_by_definition(void **state)
+{
+	json_t *c = json_pack("{s:s}", "scheduler", "sge");
+	json_t *s = json_pack("{s:s}", "cluster", "x");
+	json_t *all = json_pack("{s:i}", "version", 1);
+
+	(void)state;
+	config_fill_defaults(c, "cluster");
+	assert_int_equal(int_of(c, "max_concurrent_jobs"), 4);
+	assert_true(json_number_value(json_object_get(
+		c, "query_interval_s")) == 30);
+	config_fill_defaults(s, "study");
+	assert_int_equal(int_of(s, "red_team_max_rounds"), 3);
+	config_fill_defaults(all, NULL);
+	assert_int_equal(int_of(all, "heartbeat_interval_s"), 60);
+	json_decref(c);
+	json_decref(s);
+	json_decref(all);
+}
+
+/* ------------------------------------------------------------------ */
+/* Secrets                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A config holding every kind of secret, each value unique so that a
+ * leak names it.
+ */
+static const char secrets_config[] =
+	"{\"version\": 1,\n"
+	" \"orchestrator_url\": \"https://bob:url-pw@orch.example/x\",\n"
+	" \"orchestrator_secret\": \"orch-secret-v\",\n"
+	" \"dashboard\": {\"password_hash\": \"dash-hash-v\"},\n"
+	" \"clusters\": {\"a\": {\"environment\":\n"
+	"   {\"WANDB_API_KEY\": \"env-key-v\", \"db_password\": \"env-pw-v\",\n"
+	"    \"PLAIN\": \"plain-v\"}}},\n"
+	" \"notifications\": [\n"
+	"  {\"name\": \"ops-team\", \"type\": \"ntfy\",\n"
+	"   \"topic\": \"topic-v\", \"token\": \"ntfy-token-v\"},\n"
+	"  {\"name\": \"s\", \"type\": \"slack\",\n"
+	"   \"url\": \"https://hooks.slack.com/T/B/slack-hook-v\"},\n"
+	"  {\"name\": \"w\", \"type\": \"webhook\",\n"
+	"   \"url\": \"https://u:hook-pw@w.example/h\",\n"
+	"   \"token\": \"hook-token-v\"}]}\n";
+
+/* The values of secrets_config that must never be shown. */
+static const char *const secret_values[] = {
+	"url-pw", "orch-secret-v", "dash-hash-v", "env-key-v", "env-pw-v",
+	"topic-v", "ntfy-token-v", "slack-hook-v", "hook-pw", "hook-token-v",
+	NULL
+};
+
+/* The secrets of secrets_config as "pointer env redact" lines, sorted. */
+static const char expected_secrets[] =
+	"/clusters/a/environment/WANDB_API_KEY - all\n"
+	"/clusters/a/environment/db_password - all\n"
+	"/dashboard/password_hash HPCLOOP_DASHBOARD_PASSWORD_HASH all\n"
+	"/notifications/0/token HPCLOOP_NOTIFY_OPS_TEAM_TOKEN all\n"
+	"/notifications/0/topic - all\n"
+	"/notifications/1/token HPCLOOP_NOTIFY_S_TOKEN all\n"
+	"/notifications/1/url - all\n"
+	"/notifications/2/token HPCLOOP_NOTIFY_W_TOKEN all\n"
+	"/notifications/2/url - userinfo\n"
+	"/orchestrator_secret HPCLOOP_ORCHESTRATOR_SECRET all\n"
+	"/orchestrator_url HPCLOOP_ORCHESTRATOR_URL userinfo\n";
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The secrets of 'instance', as config_schema_secrets lists them. */
+static json_t *secrets_of(const json_t *instance)
+{
+	json_t *schema = config_schema_load();
+	json_t *secrets = config_schema_secrets(schema, instance);
+
+	json_decref(schema);
+	return secrets;
+}
+
+/* The mark in the schema is the one list: derived as expected. */
+static void test_config_secrets_from_the_schema(void **state)
+{
+	json_t *inst = json_loads(secrets_config, 0, NULL), *secrets;
+	struct buf got = BUF_INIT;
+	const json_t *e;
+	const char *env;
+	char *lines[64];
+	size_t i, n;
+
+	(void)state;
+	assert_non_null(inst);
+	secrets = secrets_of(inst);
+	n = json_array_size(secrets);
+	assert_true(n < 64);
+	json_array_foreach(secrets, i, e) {
+		struct buf l = BUF_INIT;
+
+		env = json_string_value(json_object_get(e, "env"));
+		buf_addf(&l, "%s %s %s\n", json_string_value(json_object_get(
+				 e, "pointer")), env ? env : "-",
+			 json_string_value(json_object_get(e, "redact")));
+		lines[i] = buf_detach(&l, NULL);
+	}
+	qsort(lines, n, sizeof(*lines), cmp_str);
+	for (i = 0; i < n; i++) {
+		buf_adds(&got, lines[i]);
+		free(lines[i]);
+	}
+	assert_string_equal(buf_str(&got), expected_secrets);
+	assert_true(config_schema_is_secret(secrets, "/orchestrator_secret"));
+	assert_true(config_schema_is_secret(secrets,
+					    "/orchestrator_secret/0"));
+	assert_false(config_schema_is_secret(secrets,
+					     "/orchestrator_secretx"));
+	assert_false(config_schema_is_secret(secrets, "/orchestrator"));
+	assert_false(config_schema_is_secret(secrets,
+					     "/clusters/a/environment/PLAIN"));
+	buf_release(&got);
+	json_decref(secrets);
+	json_decref(inst);
+}
+
+/* The value at the JSON pointer 'pointer' of 'root', or NULL. */
+static json_t *value_at(json_t *root, const char *pointer)
+{
+	struct buf seg = BUF_INIT;
+	const char *p = pointer;
+
+	while (root && *p == '/') {
+		p = yaml_pointer_next(p, &seg);
+		if (json_is_array(root))
+			root = json_array_get(root, strtoul(buf_str(&seg),
+							    NULL, 10));
+		else
+			root = json_object_get(root, buf_str(&seg));
+	}
+	buf_release(&seg);
+	return root;
+}
+
+/* Whether the dump of 'v' holds 'needle'. */
+static int dump_has(const json_t *v, const char *needle)
+{
+	char *dump = json_dumps(v, JSON_SORT_KEYS);
+	int has = dump && strstr(dump, needle);
+
+	free(dump);
+	return has;
+}
+
+/*
+ * Each secret that has a variable is set by it (even where the file has
+ * none), blamed on it, and redacted.
+ */
+static void test_config_every_secret_from_its_variable(void **state)
+{
+	json_t *inst = json_loads(secrets_config, 0, NULL), *secrets, *red;
+	struct config cfg = CONFIG_INIT;
+	const char *var, *ptr;
+	const json_t *e;
+	char want[128], pw[32];
+	size_t i, vars = 0;
+
+	(void)state;
+	secrets = secrets_of(inst);
+	json_array_foreach(secrets, i, e) {
+		var = json_string_value(json_object_get(e, "env"));
+		ptr = json_string_value(json_object_get(e, "pointer"));
+		if (!var)
+			continue;
+		vars++;
+		snprintf(pw, sizeof(pw), "envpw%zu", i);
+		snprintf(want, sizeof(want), "https://u:%s@h.example/", pw);
+		setenv(var, want, 1);
+		load_ok(&cfg, secrets_config);
+		unsetenv(var);
+		assert_string_equal(json_string_value(value_at(cfg.root, ptr)),
+				    want);
+		assert_string_equal(json_string_value(json_object_get(
+			cfg.lines, ptr)), var);
+		red = config_redacted(&cfg);
+		assert_false(dump_has(red, pw));
+		json_decref(red);
+		config_release(&cfg);
+	}
+	/* the six variables of the contract, none written in C */
+	assert_int_equal(vars, 6);
+	json_decref(secrets);
+	json_decref(inst);
+}
+
+static void test_config_every_secret_redacted(void **state)
+{
+	struct config cfg = CONFIG_INIT;
+	json_t *red;
+	size_t i;
+
+	(void)state;
+	load_ok(&cfg, secrets_config);
+	red = config_redacted(&cfg);
+	for (i = 0; secret_values[i]; i++)
+		if (dump_has(red, secret_values[i]))
+			fail_msg("'%s' is shown", secret_values[i]);
+	assert_true(dump_has(red, "\"plain-v\""));
+	assert_true(dump_has(red, "\"https://***@orch.example/x\""));
+	assert_true(dump_has(red, "\"https://***@w.example/h\""));
+	/* the loaded config itself is untouched */
+	assert_string_equal(json_string_value(json_object_get(
+		cfg.root, "orchestrator_secret")), "orch-secret-v");
+	json_decref(red);
+	config_release(&cfg);
+}
+
+/*
+ * Load the JSON of 'inst' with 'bad' (stolen) at 'pointer'; when that
+ * fails, its message and details must not hold the bad value.  Returns
+ * 1 when the load failed.
+ */
+static int bad_value_unquoted(const json_t *inst, const char *pointer,
+			      json_t *bad, struct err *err)
+{
+	json_t *copy = json_deep_copy(inst), *parent;
+	struct config cfg = CONFIG_INIT;
+	char *text, *slash, *dump;
+	char *ppath = xstrdup(pointer);
+	int failed;
+
+	slash = strrchr(ppath, '/');
+	*slash = '\0';
+	parent = value_at(copy, ppath);
+	if (json_is_array(parent))
+		json_array_set_new(parent, strtoul(slash + 1, NULL, 10), bad);
+	else
+		json_object_set_new(parent, slash + 1, bad);
+	text = json_dumps(copy, JSON_INDENT(1));
+	failed = load_text(&cfg, text, err) < 0;
+	if (failed) {
+		dump = json_dumps(err->details, 0);
+		if (strstr(err->message, "s3cr3t") ||
+		    strstr(err->message, "31337") ||
+		    (dump && (strstr(dump, "s3cr3t") || strstr(dump, "31337"))))
+			fail_msg("%s: a secret is quoted: %s", pointer,
+				 err->message);
+		free(dump);
+	}
+	config_release(&cfg);
+	free(text);
+	free(ppath);
+	json_decref(copy);
+	return failed;
+}
+
+/* No bad value of a secret is ever quoted, whatever the validator says. */
+static void test_config_secret_bad_values_unquoted(void **state)
+{
+	json_t *inst = json_loads(secrets_config, 0, NULL), *secrets;
+	struct err err = ERR_INIT;
+	const char *ptr;
+	const json_t *e;
+	size_t i;
+	int failures;
+
+	(void)state;
+	secrets = secrets_of(inst);
+	json_array_foreach(secrets, i, e) {
+		ptr = json_string_value(json_object_get(e, "pointer"));
+		if (!value_at(inst, ptr))
+			continue;
+		failures = bad_value_unquoted(inst, ptr,
+					      json_string("s3cr3t x\n"), &err);
+		err_release(&err);
+		failures += bad_value_unquoted(inst, ptr, json_integer(31337),
+					       &err);
+		err_release(&err);
+		failures += bad_value_unquoted(inst, ptr,
+					       json_pack("[s]", "s3cr3t"),
+					       &err);
+		err_release(&err);
+		failures += bad_value_unquoted(
+			inst, ptr, json_pack("{s:s}", "s3cr3t", "s3cr3t"),
+			&err);
+		err_release(&err);
+		if (!failures)
+			fail_msg("%s: no bad value was refused", ptr);
+	}
+	/* the validator's own message, which may quote, is replaced */
+	assert_int_equal(bad_value_unquoted(inst, "/orchestrator_url",
+					    json_string("s3cr3t x"), &err), 1);
+	assert_non_null(strstr(err.message, "orchestrator_url: value fails "
+			       "the schema's 'pattern' check"));
+	err_release(&err);
+	json_decref(secrets);
+	json_decref(inst);
+}
+
+/* ------------------------------------------------------------------ */
+/* Redaction and the default text                                      */
+/* ------------------------------------------------------------------ */
 
 static void test_config_redacted(void **state)
 {
@@ -865,20 +792,30 @@ static void test_config_default_text_loads(void **state)
 {
 	struct config cfg = CONFIG_INIT;
 	const json_t *study;
-	json_t *argv = NULL;
+	json_t *argv = NULL, *schema = config_schema_load();
 	struct err err = ERR_INIT;
+	char *text = config_default_text();
+	const char *agent;
 
 	(void)state;
-	load_ok(&cfg, config_default_text());
+	/* it shows the schema's default agent command */
+	agent = json_string_value(json_object_get(json_object_get(
+		json_object_get(schema, "properties"), "agent_command"),
+		"default"));
+	assert_non_null(agent);
+	assert_non_null(strstr(text, agent));
+	load_ok(&cfg, text);
 	assert_non_null(config_cluster(&cfg, "local"));
 	study = config_study(&cfg, "demo");
 	assert_non_null(study);
 	assert_string_equal(json_string_value(json_object_get(
 		json_object_get(study, "metric"), "name")), "val_loss");
-	assert_int_equal(config_agent_argv(&argv, &cfg, "demo", &err), 0);
+	assert_int_equal(context_agent_argv(&argv, &cfg, "demo", &err), 0);
 	assert_string_equal(json_string_value(json_array_get(argv, 0)),
 			    "claude");
 	json_decref(argv);
+	json_decref(schema);
+	free(text);
 	config_release(&cfg);
 }
 
@@ -909,13 +846,7 @@ static int group_setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_yaml_scalars),
-		cmocka_unit_test(test_config_yaml_bad_scalars),
-		cmocka_unit_test(test_config_nested),
-		cmocka_unit_test(test_config_alias_limits),
-		cmocka_unit_test(test_config_json_input),
 		cmocka_unit_test(test_config_duplicate_key),
-		cmocka_unit_test(test_config_depth_limit),
 		cmocka_unit_test_teardown(test_config_env_secret_wins,
 					  env_teardown),
 		cmocka_unit_test(test_config_unknown_key_at_depth),
@@ -923,12 +854,14 @@ int main(void)
 		cmocka_unit_test(test_config_secret_not_in_message),
 		cmocka_unit_test(test_config_unknown_cluster),
 		cmocka_unit_test(test_config_missing_file),
-		cmocka_unit_test(test_config_job_options_layering),
-		cmocka_unit_test(test_config_job_options_bad),
-		cmocka_unit_test(test_config_context_order),
-		cmocka_unit_test(test_config_context_missing_file),
-		cmocka_unit_test(test_config_agent_argv_precedence),
-		cmocka_unit_test(test_config_dirs_and_environment),
+		cmocka_unit_test(test_config_job_options_in_file),
+		cmocka_unit_test(test_config_defaults_filled),
+		cmocka_unit_test(test_config_defaults_are_valid),
+		cmocka_unit_test(test_config_fill_defaults_by_definition),
+		cmocka_unit_test(test_config_secrets_from_the_schema),
+		cmocka_unit_test(test_config_every_secret_from_its_variable),
+		cmocka_unit_test(test_config_every_secret_redacted),
+		cmocka_unit_test(test_config_secret_bad_values_unquoted),
 		cmocka_unit_test(test_config_redacted),
 		cmocka_unit_test(test_config_default_text_loads),
 	};

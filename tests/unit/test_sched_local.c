@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "config.h"
 #include "err.h"
 #include "sched.h"
 #include "transport.h"
@@ -62,6 +63,7 @@ static void world_open(struct world *w, const char *name,
 	json_t *conf = json_loads(cluster, 0, NULL);
 
 	assert_non_null(conf);
+	config_fill_defaults(conf, "cluster");
 	snprintf(w->dir, sizeof(w->dir), "%s/%s", tmpdir, name);
 	snprintf(w->state, sizeof(w->state), "%s/.hpcloop-local", w->dir);
 	assert_int_equal(mkdir(w->dir, 0700), 0);
