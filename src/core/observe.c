@@ -31,10 +31,11 @@ int observe_budget_of(const struct cluster *c, double *interval_s_out,
 		return err_set(err, ERR_CONFIG_INVALID,
 			       "clusters.%s.query_interval_s is missing",
 			       c->name);
+	if (!json_is_number(burst) || json_number_value(burst) < 1)
+		return err_set(err, ERR_CONFIG_INVALID,
+			       "clusters.%s.query_burst is missing", c->name);
 	*interval_s_out = json_number_value(iv);
-	*burst_out = json_is_number(burst) && json_number_value(burst) >= 1
-			     ? json_number_value(burst)
-			     : 1;
+	*burst_out = json_number_value(burst);
 	return 0;
 }
 

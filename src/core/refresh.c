@@ -23,14 +23,6 @@
 #include "xalloc.h"
 #include "banned.h"
 
-/*
- * How long a pending sprint with no live submission attempt may wait to
- * be resumed before it is failed, and how long a job may outlive its
- * completion claim before it is cancelled (seconds).
- */
-#define REFRESH_PENDING_TIMEOUT_S 600
-#define REFRESH_CLAIM_GRACE_S 300
-
 /* What was learnt of one sprint before the journal is touched. */
 struct gathered {
 	const json_t *row;	/* the sprint row; borrowed */
@@ -358,6 +350,8 @@ struct run {
 	json_t *cancel;		/* [{id, job}] to cancel after commit */
 	json_t *refused;	/* ["sprint ID: why"] files not read */
 	int observed;		/* the scheduler's answers are known */
+	json_int_t pending_timeout_s; /* the cluster's, from the config */
+	json_int_t claim_grace_s;     /* likewise */
 	const char *source;	/* "query" or "cache" */
 	double age_s;		/* how old the answers are */
 };
@@ -535,7 +529,7 @@ static int apply_job(struct run *run, const struct gathered *g, json_t *ev,
 			goto out;
 	}
 	/* A job that outlives its claim by long is ended (DESIGN §12). */
-	if (claim && claim_age > REFRESH_CLAIM_GRACE_S &&
+	if (claim && claim_age > run->claim_grace_s &&
 	    (s == SCHED_RUNNING || s == SCHED_PENDING) &&
 	    json_is_string(json_object_get(row, "job_id")))
 		json_array_append_new(run->cancel,
@@ -570,14 +564,17 @@ static int apply_orphan(struct run *run, const struct gathered *g,
 						     g->row, "cluster")),
 					     g->adopt, err);
 	}
-	if (age < REFRESH_PENDING_TIMEOUT_S) {
-		json_object_set_new(
-			ev, "note",
-			json_string("no job id: the submission was "
-				    "interrupted and nothing is on the "
-				    "scheduler; repeat the same submit-flow "
-				    "call (same spec or idempotency_key) to "
-				    "resume it, or it is failed after 600 s"));
+	if (age < run->pending_timeout_s) {
+		struct buf b = BUF_INIT;
+
+		buf_addf(&b, "no job id: the submission was interrupted and "
+			     "nothing is on the scheduler; repeat the same "
+			     "submit-flow call (same spec or idempotency_key) "
+			     "to resume it, or it is failed %" JSON_INTEGER_FORMAT
+			     " s after it was created",
+			 run->pending_timeout_s);
+		json_object_set_new(ev, "note", json_string(buf_str(&b)));
+		buf_release(&b);
 		return 0;
 	}
 	rec = json_pack("{s:s, s:s}", "status", "failed", "error",
@@ -732,6 +729,10 @@ int refresh_cluster(struct journal *j, const struct config *cfg,
 	run.evidence = evidence;
 	run.cancel = json_array();
 	run.refused = json_array();
+	run.pending_timeout_s = json_integer_value(json_object_get(
+		config_cluster(cfg, name), "pending_timeout_s"));
+	run.claim_grace_s = json_integer_value(json_object_get(
+		config_cluster(cfg, name), "claim_grace_s"));
 	for (i = 0; i < n; i++) {
 		const json_t *jid = json_object_get(json_array_get(rows, i),
 						    "job_id");

@@ -104,7 +104,8 @@ static int state_checks(struct ctx *ctx, json_t *checks, int *healthy,
 	      json_array_size(dead) == 0, detail,
 	      "repeat each submit-flow call in details.abandoned (same spec "
 	      "or idempotency_key) to resume it; `hpcloop status` fails "
-	      "one that is never resumed after 10 minutes");
+	      "one that is not resumed within the cluster's "
+	      "pending_timeout_s");
 	json_object_set(details, "state_mismatches", bad);
 	json_object_set(details, "abandoned", dead);
 	r = 0;
