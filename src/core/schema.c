@@ -24,82 +24,19 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "embedded.h"
+#include "err.h"
 #include "schema.h"
 #include "xalloc.h"
 #include "banned.h"
 
 /*
  * The draft-07 meta-schema, so that "$ref":
- * "http://json-schema.org/draft-07/schema#" works without a network.
+ * "http://json-schema.org/draft-07/schema#" works without a network: the
+ * standard document, schemas/meta/draft-07.json, embedded in the binary.
  */
 #define META_URI "http://json-schema.org/draft-07/schema"
-static const char meta_schema_text[] =
-	"{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
-	"\"$id\":\"http://json-schema.org/draft-07/schema#\","
-	"\"title\":\"Core schema meta-schema\","
-	"\"definitions\":{\"schemaArray\":{\"type\":\"array\",\"minItems\":1,"
-	"\"items\":{\"$ref\":\"#\"}},"
-	"\"nonNegativeInteger\":{\"type\":\"integer\",\"minimum\":0},"
-	"\"nonNegativeIntegerDefault0\":{\"allOf\":[{\"$ref\":"
-	"\"#/definitions/nonNegativeInteger\"},{\"default\":0}]},"
-	"\"simpleTypes\":{\"enum\":[\"array\",\"boolean\",\"integer\",\"null\","
-	"\"number\",\"object\",\"string\"]},"
-	"\"stringArray\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
-	"\"uniqueItems\":true,\"default\":[]}},"
-	"\"type\":[\"object\",\"boolean\"],"
-	"\"properties\":{\"$id\":{\"type\":\"string\","
-	"\"format\":\"uri-reference\"},"
-	"\"$schema\":{\"type\":\"string\",\"format\":\"uri\"},"
-	"\"$ref\":{\"type\":\"string\",\"format\":\"uri-reference\"},"
-	"\"$comment\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},"
-	"\"description\":{\"type\":\"string\"},\"default\":true,"
-	"\"readOnly\":{\"type\":\"boolean\",\"default\":false},"
-	"\"examples\":{\"type\":\"array\",\"items\":true},"
-	"\"multipleOf\":{\"type\":\"number\",\"exclusiveMinimum\":0},"
-	"\"maximum\":{\"type\":\"number\"},"
-	"\"exclusiveMaximum\":{\"type\":\"number\"},"
-	"\"minimum\":{\"type\":\"number\"},"
-	"\"exclusiveMinimum\":{\"type\":\"number\"},"
-	"\"maxLength\":{\"$ref\":\"#/definitions/nonNegativeInteger\"},"
-	"\"minLength\":{\"$ref\":\"#/definitions/nonNegativeIntegerDefault0\"},"
-	"\"pattern\":{\"type\":\"string\",\"format\":\"regex\"},"
-	"\"additionalItems\":{\"$ref\":\"#\"},"
-	"\"items\":{\"anyOf\":[{\"$ref\":\"#\"},"
-	"{\"$ref\":\"#/definitions/schemaArray\"}],\"default\":true},"
-	"\"maxItems\":{\"$ref\":\"#/definitions/nonNegativeInteger\"},"
-	"\"minItems\":{\"$ref\":\"#/definitions/nonNegativeIntegerDefault0\"},"
-	"\"uniqueItems\":{\"type\":\"boolean\",\"default\":false},"
-	"\"contains\":{\"$ref\":\"#\"},"
-	"\"maxProperties\":{\"$ref\":\"#/definitions/nonNegativeInteger\"},"
-	"\"minProperties\":{\"$ref\":"
-	"\"#/definitions/nonNegativeIntegerDefault0\"},"
-	"\"required\":{\"$ref\":\"#/definitions/stringArray\"},"
-	"\"additionalProperties\":{\"$ref\":\"#\"},"
-	"\"definitions\":{\"type\":\"object\","
-	"\"additionalProperties\":{\"$ref\":\"#\"},\"default\":{}},"
-	"\"properties\":{\"type\":\"object\","
-	"\"additionalProperties\":{\"$ref\":\"#\"},\"default\":{}},"
-	"\"patternProperties\":{\"type\":\"object\","
-	"\"additionalProperties\":{\"$ref\":\"#\"},"
-	"\"propertyNames\":{\"format\":\"regex\"},\"default\":{}},"
-	"\"dependencies\":{\"type\":\"object\","
-	"\"additionalProperties\":{\"anyOf\":[{\"$ref\":\"#\"},"
-	"{\"$ref\":\"#/definitions/stringArray\"}]}},"
-	"\"propertyNames\":{\"$ref\":\"#\"},\"const\":true,"
-	"\"enum\":{\"type\":\"array\",\"items\":true},"
-	"\"type\":{\"anyOf\":[{\"$ref\":\"#/definitions/simpleTypes\"},"
-	"{\"type\":\"array\","
-	"\"items\":{\"$ref\":\"#/definitions/simpleTypes\"},"
-	"\"minItems\":1,\"uniqueItems\":true}]},"
-	"\"format\":{\"type\":\"string\"},"
-	"\"contentMediaType\":{\"type\":\"string\"},"
-	"\"contentEncoding\":{\"type\":\"string\"},"
-	"\"if\":{\"$ref\":\"#\"},\"then\":{\"$ref\":\"#\"},"
-	"\"else\":{\"$ref\":\"#\"},"
-	"\"allOf\":{\"$ref\":\"#/definitions/schemaArray\"},"
-	"\"anyOf\":{\"$ref\":\"#/definitions/schemaArray\"},"
-	"\"oneOf\":{\"$ref\":\"#/definitions/schemaArray\"},"
-	"\"not\":{\"$ref\":\"#\"}},\"default\":true}";
+#define META_PATH "schemas/meta/draft-07.json"
 
 /* A growable NUL-terminated string. */
 struct sbuf {
@@ -948,14 +885,23 @@ static const struct schema_id *find_id(const struct schema_ctx *ctx,
 	return NULL;
 }
 
-/* Loads the built-in meta-schema into 'ctx' (once) and maps its ids. */
+/*
+ * Loads the embedded meta-schema into 'ctx' (once) and maps its ids.
+ * The file is part of the build, so its absence is a bug.
+ */
 static void load_meta_schema(struct schema_ctx *ctx)
 {
+	const struct embedded_file *f;
 	json_error_t jerr;
 
 	if (ctx->meta)
 		return;
-	ctx->meta = must(json_loads(meta_schema_text, 0, &jerr));
+	f = embedded_find(META_PATH);
+	if (!f)
+		BUG("%s is not embedded", META_PATH);
+	ctx->meta = json_loadb((const char *)f->data, f->len, 0, &jerr);
+	if (!ctx->meta)
+		BUG("%s: %s", META_PATH, jerr.text);
 	collect_ids(ctx, ctx->meta, "");
 }
 
