@@ -293,6 +293,7 @@ static void ctx_init(struct schema_ctx *ctx, const json_t *schema,
 /* Release everything 'ctx' owns except 'ctx->errors'. */
 static void ctx_release(struct schema_ctx *ctx)
 {
+	schema_map_release(&ctx->enums, schema_valset_free);
 	schema_regex_cache_free(ctx->regexes);
 	ctx->regexes = NULL;
 	schema_refs_release(&ctx->refs);

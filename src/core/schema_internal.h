@@ -6,7 +6,8 @@
  *				error recording and the evaluation core
  *	schema_keywords.c	one checker per keyword, and their table
  *	schema_value.c		values as JSON Schema sees them: numbers,
- *				type names, equality, messages' dumps
+ *				type names, equality, sets of values
+ *	schema_map.c		the pointer-keyed map of the caches
  *	schema_ref.c		"$id" collection and "$ref" resolution
  *				(JSON pointers, the meta-schema)
  *	schema_uri.c		RFC 3986 resolution of URI references
@@ -32,6 +33,35 @@
 #include "schema.h"
 
 struct schema_regex_cache;
+struct schema_valset;
+
+/* ------------------------------------------------------------------ */
+/* Maps from pointers (schema_map.c)                                   */
+/* ------------------------------------------------------------------ */
+
+struct schema_map_slot {
+	const void *key;	/* borrowed; NULL in an empty slot */
+	void *value;		/* whatever the map's user put there */
+};
+
+/* A map from (non-NULL) pointers to (non-NULL) pointers. */
+struct schema_map {
+	struct schema_map_slot *slots;	/* owned; 'alloc' of them, or NULL */
+	size_t nr;			/* slots in use */
+	size_t alloc;			/* slots allocated: 0 or a power of 2 */
+};
+
+#define SCHEMA_MAP_INIT { NULL, 0, 0 }
+
+/* The value put for 'key', or NULL; borrowed. */
+void *schema_map_get(const struct schema_map *map, const void *key);
+/* Map 'key' to 'value' (the map stores both pointers, owns neither). */
+void schema_map_put(struct schema_map *map, const void *key, void *value);
+/*
+ * Free the slots of 'map', first handing each value to 'free_value'
+ * unless it is NULL.  'map' is empty afterwards.
+ */
+void schema_map_release(struct schema_map *map, void (*free_value)(void *));
 
 /* ------------------------------------------------------------------ */
 /* The validation context (schema.c)                                   */
@@ -64,6 +94,7 @@ struct schema_ctx {
 	size_t nr_frames;	/* entries used in 'frames' */
 	struct schema_refs refs; /* "$id" map, "$ref" cache, meta-schema */
 	struct schema_regex_cache *regexes; /* owned; NULL until needed */
+	struct schema_map enums; /* "enum" array -> its schema_valset (owned) */
 };
 
 /*
@@ -174,6 +205,28 @@ const char *schema_fmt_value(const json_t *v, char *buf, size_t n);
  * members in any order.
  */
 int schema_values_equal(const json_t *a, const json_t *b);
+
+/*
+ * A set of values under that equality, built once from an array and
+ * then asked in O(log n): each element is reduced to a canonical form
+ * (equal values, equal forms) and the forms are sorted.  Hostile sizes
+ * stay cheap: 100,000 items or 200,000 enum values take milliseconds,
+ * where comparing pairs would take minutes.
+ */
+
+/* A NEW set of the elements of the array 'arr' (schema_valset_free). */
+struct schema_valset *schema_valset_new(const json_t *arr);
+/* Free 'set'; NULL is fine.  Takes void * to serve schema_map_release. */
+void schema_valset_free(void *set);
+/* Whether 'v' equals an element of 'set'. */
+int schema_valset_has(const struct schema_valset *set, const json_t *v);
+/*
+ * Find the first pair of equal elements: the smallest index '*first_out'
+ * that has an equal element after it, and the smallest such index
+ * '*second_out'.  Returns 1, or 0 (outputs untouched) when all differ.
+ */
+int schema_valset_duplicate(size_t *first_out, size_t *second_out,
+			    const struct schema_valset *set);
 
 /* ------------------------------------------------------------------ */
 /* "$id" and "$ref" (schema_ref.c)                                     */

@@ -74,18 +74,34 @@ static int check_type(struct schema_ctx *ctx,
 	return 0;
 }
 
+/*
+ * The set of the "enum" array 'value', built the first time this
+ * validation meets it and kept in 'ctx'; borrowed.
+ */
+static const struct schema_valset *enum_set(struct schema_ctx *ctx,
+					    const json_t *value)
+{
+	struct schema_valset *set = schema_map_get(&ctx->enums, value);
+
+	if (!set) {
+		set = schema_valset_new(value);
+		schema_map_put(&ctx->enums, value, set);
+	}
+	return set;
+}
+
 static int check_enum(struct schema_ctx *ctx,
 		      const struct schema_kw_args *a)
 {
 	char buf[128];
 	const char *shown;
-	size_t i;
 
 	if (!json_is_array(a->value))
 		return 1;
-	for (i = 0; i < json_array_size(a->value); i++)
-		if (schema_values_equal(json_array_get(a->value, i), a->inst))
-			return 1;
+	if (schema_valset_has(enum_set(ctx, a->value), a->inst))
+		return 1;
+	if (schema_stop(ctx))
+		return 0;
 	shown = schema_fmt_value(a->value, buf, sizeof(buf));
 	if (shown)
 		schema_emit(ctx, "enum", "value must be one of %s", shown);
@@ -103,6 +119,8 @@ static int check_const(struct schema_ctx *ctx,
 
 	if (schema_values_equal(a->value, a->inst))
 		return 1;
+	if (schema_stop(ctx))
+		return 0;
 	shown = schema_fmt_value(a->value, buf, sizeof(buf));
 	if (shown)
 		schema_emit(ctx, "const", "value must be %s", shown);
@@ -533,26 +551,24 @@ static int check_contains(struct schema_ctx *ctx,
 	return 0;
 }
 
+/* The first two equal items are named: "items 0 and 2 are equal". */
 static int check_unique_items(struct schema_ctx *ctx,
 			      const struct schema_kw_args *a)
 {
-	size_t i, j, n;
+	struct schema_valset *set;
+	size_t i, j;
+	int dup;
 
-	if (!json_is_array(a->inst) || !json_is_true(a->value))
+	if (!json_is_array(a->inst) || !json_is_true(a->value) ||
+	    json_array_size(a->inst) < 2)
 		return 1;
-	n = json_array_size(a->inst);
-	for (i = 0; i < n; i++) {
-		for (j = i + 1; j < n; j++) {
-			if (schema_values_equal(json_array_get(a->inst, i),
-						json_array_get(a->inst, j))) {
-				schema_emit(ctx, "uniqueItems",
-					    "items %zu and %zu are equal", i,
-					    j);
-				return 0;
-			}
-		}
-	}
-	return 1;
+	set = schema_valset_new(a->inst);
+	dup = schema_valset_duplicate(&i, &j, set);
+	schema_valset_free(set);
+	if (!dup)
+		return 1;
+	schema_emit(ctx, "uniqueItems", "items %zu and %zu are equal", i, j);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

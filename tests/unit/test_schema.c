@@ -471,6 +471,228 @@ static void test_schema_combinator_messages(void **state)
 }
 
 /*
+ * Returns the NEW error array of validating 'inst' against 'schema',
+ * both stolen, collecting every error.
+ */
+static json_t *errors_of_new(json_t *schema, json_t *inst)
+{
+	json_t *errors;
+
+	assert_non_null(schema);
+	assert_non_null(inst);
+	errors = schema_validate(schema, inst, 0);
+	assert_true(json_is_array(errors));
+	json_decref(schema);
+	json_decref(inst);
+	return errors;
+}
+
+/* The number of errors in 'errors' (stolen). */
+static size_t count_new(json_t *errors)
+{
+	size_t n = json_array_size(errors);
+
+	json_decref(errors);
+	return n;
+}
+
+/* Whether 'inst' (stolen) is valid against 'schema'. */
+static int valid_new(const json_t *schema, json_t *inst)
+{
+	int ok;
+
+	assert_non_null(inst);
+	ok = schema_is_valid(schema, inst);
+	json_decref(inst);
+	return ok;
+}
+
+/* Asserts that 'errors' (stolen) is exactly one uniqueItems 'message'. */
+static void assert_dup(json_t *errors, const char *message)
+{
+	assert_int_equal(json_array_size(errors), 1);
+	assert_error(errors, 0, "", "uniqueItems", message);
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(errors, 0), "message")), message);
+	json_decref(errors);
+}
+
+/* A NEW array of the integers 0 .. 'n' - 1. */
+static json_t *int_array(size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)i));
+	return a;
+}
+
+/* A NEW object {"id": i, "tags": ["t", {"deep": i, "x": null}]}. */
+static json_t *record(size_t i)
+{
+	return json_pack("{s:I, s:[s, {s:I, s:n}]}", "id", (json_int_t)i,
+			 "tags", "t", "deep", (json_int_t)i, "x");
+}
+
+#define BIG_ARRAY 100000
+
+/*
+ * uniqueItems over 100,000 items (issue: hostile input took O(n^2)):
+ * distinct items pass; a duplicate is found at both ends, between 1
+ * and 1.0, and between objects whose keys come in another order; the
+ * first pair is the one named.
+ */
+static void test_schema_unique_items_large(void **state)
+{
+	json_t *unique = json_pack("{s:b}", "uniqueItems", 1);
+	json_t *a;
+
+	(void)state;
+	assert_int_equal(count_new(errors_of_new(json_incref(unique),
+						 int_array(BIG_ARRAY))), 0);
+
+	a = int_array(BIG_ARRAY);
+	json_array_set_new(a, BIG_ARRAY - 1, json_integer(0));
+	assert_dup(errors_of_new(json_incref(unique), a),
+		   "items 0 and 99999 are equal");
+
+	/* 1 == 1.0: the real 5.0 at the end equals the integer 5. */
+	a = int_array(BIG_ARRAY);
+	json_array_set_new(a, BIG_ARRAY - 1, json_real(5.0));
+	assert_dup(errors_of_new(json_incref(unique), a),
+		   "items 5 and 99999 are equal");
+
+	/* Two pairs: the one whose first item comes first is named. */
+	a = int_array(BIG_ARRAY);
+	json_array_set_new(a, 70000, json_integer(90000));
+	json_array_set_new(a, 99998, json_real(3.0));
+	assert_dup(errors_of_new(json_incref(unique), a),
+		   "items 3 and 99998 are equal");
+
+	/* Objects: keys in another order, 7 as 7.0, deep inside. */
+	a = json_array();
+	for (size_t i = 0; i < BIG_ARRAY - 1; i++)
+		json_array_append_new(a, record(i));
+	json_array_append_new(a, json_pack("{s:[s, {s:n, s:f}], s:f}",
+					   "tags", "t", "x", "deep", 7.0,
+					   "id", 7.0));
+	assert_dup(errors_of_new(json_incref(unique), json_incref(a)),
+		   "items 7 and 99999 are equal");
+	/* ... and when they differ deep inside, nothing is equal. */
+	json_array_set_new(a, BIG_ARRAY - 1,
+			   json_pack("{s:[s, {s:n, s:f}], s:f}", "tags", "t",
+				     "x", "deep", 7.5, "id", 7.0));
+	assert_int_equal(count_new(errors_of_new(json_incref(unique), a)), 0);
+	json_decref(unique);
+}
+
+#define BIG_ENUM 200000
+
+/*
+ * enum with 200,000 values (issue: each check compared every value):
+ * members found at both ends, 1 == 1.0, an object with its keys in
+ * another order; non-members refused; and 100,000 items checked
+ * against the same enum, the one bad item reported at its index.
+ */
+static void test_schema_enum_large(void **state)
+{
+	json_t *values = int_array(BIG_ENUM - 2);
+	json_t *schema, *errors, *items;
+
+	(void)state;
+	json_array_append_new(values, json_pack("{s:i, s:[f, {s:n, s:b}]}",
+						"x", 1, "y", 1.0, "p", "q",
+						1));
+	json_array_append_new(values, json_string("last"));
+	schema = json_pack("{s:O}", "enum", values);
+
+	assert_true(valid_new(schema, json_integer(0)));
+	assert_true(valid_new(schema, json_real(199997.0)));
+	assert_true(valid_new(schema, json_string("last")));
+	assert_true(valid_new(schema, json_pack("{s:[i, {s:b, s:n}], s:f}",
+						"y", 1, "q", 1, "p", "x",
+						1.0)));
+	assert_false(valid_new(schema, json_integer(199998)));
+	assert_false(valid_new(schema, json_real(0.5)));
+	assert_false(valid_new(schema, json_string("Last")));
+	assert_false(valid_new(schema, json_pack("[i]", 0)));
+	assert_false(valid_new(schema, json_pack("{s:[i, {s:b, s:n}], s:f}",
+						 "y", 1, "q", 0, "p", "x",
+						 1.0)));
+
+	errors = errors_of_new(json_incref(schema), json_integer(-1));
+	assert_int_equal(json_array_size(errors), 1);
+	assert_error(errors, 0, "", "enum",
+		     "value is not one of the allowed values");
+	json_decref(errors);
+
+	items = int_array(BIG_ARRAY);
+	json_array_set_new(items, BIG_ARRAY - 1, json_string("nope"));
+	errors = errors_of_new(json_pack("{s:o}", "items", schema), items);
+	assert_int_equal(json_array_size(errors), 1);
+	assert_error(errors, 0, "/99999", "enum", NULL);
+	json_decref(errors);
+	json_decref(values);
+}
+
+/*
+ * const, enum (of more than a few values) and uniqueItems agree on
+ * which values are equal, 1 == 1.0 and -0.0 == 0 included.
+ */
+static void test_schema_equality_agrees(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		int equal;
+	} pairs[] = {
+		{ "1", "1.0", 1 },
+		{ "-0.0", "0", 1 },
+		{ "0", "false", 0 },
+		{ "1", "true", 0 },
+		{ "null", "null", 1 },
+		{ "\"a\"", "\"a \"", 0 },
+		{ "{\"a\": 1, \"b\": [2]}", "{\"b\": [2.0], \"a\": 1}", 1 },
+		{ "{\"a\": null}", "{}", 0 },
+		{ "{}", "[]", 0 },
+		{ "[1, [2]]", "[1.0, [2.0]]", 1 },
+		{ "[1, 2]", "[2, 1]", 0 },
+		{ "9007199254740993", "9007199254740992.0", 0 },
+		{ "-9223372036854775808", "-9223372036854775808.0", 1 },
+		{ "9223372036854775807", "9223372036854775808.0", 0 },
+		{ "1e300", "1e300", 1 },
+		{ "0.1", "0.10000000000000001", 1 },
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(pairs) / sizeof(*pairs); i++) {
+		json_t *a = parse(pairs[i].a), *b = parse(pairs[i].b);
+		json_t *c = json_pack("{s:O}", "const", a);
+		json_t *e = json_pack("{s:[]}", "enum");
+		json_t *u = json_pack("{s:b}", "uniqueItems", 1);
+		json_t *both = json_pack("[O, O]", a, b);
+
+		for (k = 0; k < 40; k++)
+			json_array_append_new(json_object_get(e, "enum"),
+					      json_pack("{s:I}", "pad",
+							(json_int_t)k));
+		json_array_append(json_object_get(e, "enum"), a);
+		if (schema_is_valid(c, b) != pairs[i].equal ||
+		    schema_is_valid(e, b) != pairs[i].equal ||
+		    schema_is_valid(u, both) == pairs[i].equal)
+			fail_msg("%s and %s: equal should be %d", pairs[i].a,
+				 pairs[i].b, pairs[i].equal);
+		json_decref(both);
+		json_decref(u);
+		json_decref(e);
+		json_decref(c);
+		json_decref(b);
+		json_decref(a);
+	}
+}
+
+/*
  * The official suite.  A skip entry is a case identity "<file>:
  * <group>: <test>", or a prefix of one ending at a ": " (a whole file
  * or group); 'used' notes whether it matched anything.
@@ -749,6 +971,9 @@ int main(void)
 		cmocka_unit_test(test_schema_id_based_refs),
 		cmocka_unit_test(test_schema_meta_schema_ref),
 		cmocka_unit_test(test_schema_combinator_messages),
+		cmocka_unit_test(test_schema_unique_items_large),
+		cmocka_unit_test(test_schema_enum_large),
+		cmocka_unit_test(test_schema_equality_agrees),
 		cmocka_unit_test(test_schema_official_suite),
 	};
 
