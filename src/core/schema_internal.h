@@ -5,6 +5,7 @@
  *	schema.c		the entry points, the validation context,
  *				error recording and the evaluation core
  *	schema_keywords.c	one checker per keyword, and their table
+ *	schema_keywords_object.c  the checkers of an object's members
  *	schema_value.c		values as JSON Schema sees them: numbers,
  *				type names, equality, sets of values
  *	schema_map.c		the pointer-keyed map of the caches
@@ -171,6 +172,20 @@ struct schema_keyword {
 
 /* The checker of the keyword 'name'; borrowed (static), or NULL. */
 const struct schema_keyword *schema_keyword_find(const char *name);
+
+/* The checkers of the object keywords (schema_keywords_object.c). */
+int schema_check_properties(struct schema_ctx *ctx,
+			    const struct schema_kw_args *a);
+int schema_check_pattern_properties(struct schema_ctx *ctx,
+				    const struct schema_kw_args *a);
+int schema_check_additional_properties(struct schema_ctx *ctx,
+				       const struct schema_kw_args *a);
+int schema_check_property_names(struct schema_ctx *ctx,
+				const struct schema_kw_args *a);
+int schema_check_required(struct schema_ctx *ctx,
+			  const struct schema_kw_args *a);
+int schema_check_dependencies(struct schema_ctx *ctx,
+			      const struct schema_kw_args *a);
 
 /* ------------------------------------------------------------------ */
 /* Values (schema_value.c)                                             */
