@@ -76,12 +76,10 @@ struct schema_frame {
 
 /* The "$id"s and resolved "$ref"s of one validation (schema_ref.c). */
 struct schema_refs {
-	struct schema_id *ids;	/* owned; every "$id" seen, in order */
+	struct schema_id *ids;	/* owned; every "$id" seen, sorted by URI */
 	size_t nr_ids;		/* entries used in 'ids' */
 	size_t alloc_ids;	/* entries allocated in 'ids' */
-	struct schema_ref *refs; /* owned; each "$ref" resolved once */
-	size_t nr_refs;		/* entries used in 'refs' */
-	size_t alloc_refs;	/* entries allocated in 'refs' */
+	struct schema_map resolved; /* "$ref" node -> struct schema_ref list */
 	json_t *meta;		/* owned; the meta-schema once it is needed */
 };
 
@@ -248,16 +246,16 @@ int schema_valset_duplicate(size_t *first_out, size_t *second_out,
 /* ------------------------------------------------------------------ */
 
 /*
- * A "$ref" resolved once: the object 'node' holding it, seen with base
- * URI 'base', leads to 'target' (to be evaluated with 'target_base' as
- * its parent's base URI), or, when 'target' is NULL, to 'error'.
+ * A "$ref" resolved once: the object holding it, seen with base URI
+ * 'base', leads to 'target' (to be evaluated with 'target_base' as its
+ * parent's base URI), or, when 'target' is NULL, to 'error'.
  */
 struct schema_ref {
-	const json_t *node;	/* borrowed: the object holding "$ref" */
 	char *base;		/* owned: the base URI it was seen with */
 	const json_t *target;	/* borrowed: what it names, or NULL */
 	char *target_base;	/* owned: base URI around 'target', or NULL */
 	char *error;		/* owned: why 'target' is NULL, or NULL */
+	struct schema_ref *next; /* owned: same node, other base, or NULL */
 };
 
 /*
@@ -270,8 +268,8 @@ void schema_refs_release(struct schema_refs *refs);
 
 /*
  * Resolve the "$ref" value 'ref' of the schema object 'node', whose base
- * URI is 'base'.  Returns the (borrowed) cache entry of 'refs', good
- * until the next call.
+ * URI is 'base'.  Returns the (borrowed) cache entry of 'refs', which
+ * lives as long as 'refs'.
  */
 const struct schema_ref *schema_ref_resolve(struct schema_refs *refs,
 					    const json_t *node,
@@ -305,8 +303,10 @@ void schema_uri_strip_empty_fragment(char *uri);
 /*
  * Search the 'len' bytes of 'subject' for the ECMA-262 regular
  * expression 'pat' ('patlen' bytes), compiled once per validation into
- * '*cache' (created on first use).  Returns 1 on a match, 0 on none and
- * -1 when 'pat' does not compile.
+ * '*cache' (created on first use).  'pat' must be a string inside the
+ * schema, as a "pattern" value or a "patternProperties" key: the cache
+ * knows it by its address.  Returns 1 on a match, 0 on none and -1 when
+ * 'pat' does not compile.
  */
 int schema_regex_search(struct schema_regex_cache **cache, const char *pat,
 			size_t patlen, const char *subject, size_t len);

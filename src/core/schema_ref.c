@@ -8,7 +8,9 @@
  * fragment, so %-escaped too).  The draft-07 meta-schema is the one
  * document known without an "$id" in the schema: it is loaded from the
  * embedded schemas/meta/draft-07.json the first time a "$ref" names it.
- * Nothing is ever fetched.  Each "$ref" is resolved once per validation.
+ * Nothing is ever fetched.  Each "$ref" is resolved once per validation
+ * and kept in a map from its node; the "$id"s are kept sorted by URI, so
+ * neither lookup walks a list however many the schema holds.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -33,6 +35,7 @@ struct schema_id {
 	char *uri;		/* owned */
 	const json_t *node;	/* borrowed: the subschema */
 	char *parent_base;	/* owned */
+	size_t seq;		/* order of collection: the first one wins */
 };
 
 /*
@@ -81,6 +84,7 @@ static void add_id(struct schema_refs *refs, char *uri, const json_t *node,
 	id->uri = uri;
 	id->node = node;
 	id->parent_base = xstrdup(parent_base);
+	id->seq = refs->nr_ids - 1;
 }
 
 static void collect_ids(struct schema_refs *refs, const json_t *schema,
@@ -150,15 +154,42 @@ static void collect_ids(struct schema_refs *refs, const json_t *schema,
 	free(base);
 }
 
-/* The (borrowed) "$id" entry of 'refs' named 'uri', or NULL. */
+/* qsort() order of "$id"s: by URI, a URI named twice in collection order. */
+static int id_cmp(const void *pa, const void *pb)
+{
+	const struct schema_id *a = pa, *b = pb;
+	int c = strcmp(a->uri, b->uri);
+
+	if (c)
+		return c;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Sort the "$id"s of 'refs' after a collection, for find_id(). */
+static void sort_ids(struct schema_refs *refs)
+{
+	qsort(refs->ids, refs->nr_ids, sizeof(*refs->ids), id_cmp);
+}
+
+/*
+ * The (borrowed) "$id" entry of 'refs' named 'uri', or NULL; of two
+ * with the same URI, the one collected first.
+ */
 static const struct schema_id *find_id(const struct schema_refs *refs,
 				       const char *uri)
 {
-	size_t i;
+	size_t lo = 0, hi = refs->nr_ids;
 
-	for (i = 0; i < refs->nr_ids; i++)
-		if (!strcmp(refs->ids[i].uri, uri))
-			return &refs->ids[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(refs->ids[mid].uri, uri) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < refs->nr_ids && !strcmp(refs->ids[lo].uri, uri))
+		return &refs->ids[lo];
 	return NULL;
 }
 
@@ -180,6 +211,7 @@ static void load_meta_schema(struct schema_refs *refs)
 	if (!refs->meta)
 		BUG("%s: %s", META_PATH, jerr.text);
 	collect_ids(refs, refs->meta, "");
+	sort_ids(refs);
 }
 
 void schema_refs_init(struct schema_refs *refs, const json_t *root)
@@ -187,6 +219,23 @@ void schema_refs_init(struct schema_refs *refs, const json_t *root)
 	memset(refs, 0, sizeof(*refs));
 	add_id(refs, xstrdup(""), root, "");
 	collect_ids(refs, root, "");
+	sort_ids(refs);
+}
+
+/* Free the list of resolutions 'p' (a struct schema_ref *). */
+static void ref_free(void *p)
+{
+	struct schema_ref *r = p;
+
+	while (r) {
+		struct schema_ref *next = r->next;
+
+		free(r->base);
+		free(r->target_base);
+		free(r->error);
+		free(r);
+		r = next;
+	}
 }
 
 void schema_refs_release(struct schema_refs *refs)
@@ -198,12 +247,7 @@ void schema_refs_release(struct schema_refs *refs)
 		free(refs->ids[i].parent_base);
 	}
 	free(refs->ids);
-	for (i = 0; i < refs->nr_refs; i++) {
-		free(refs->refs[i].base);
-		free(refs->refs[i].target_base);
-		free(refs->refs[i].error);
-	}
-	free(refs->refs);
+	schema_map_release(&refs->resolved, ref_free);
 	json_decref(refs->meta);
 	memset(refs, 0, sizeof(*refs));
 }
@@ -378,22 +422,16 @@ const struct schema_ref *schema_ref_resolve(struct schema_refs *refs,
 					    const char *ref,
 					    const char *base)
 {
+	struct schema_ref *first = schema_map_get(&refs->resolved, node);
 	struct schema_ref *r;
-	size_t i;
 
-	for (i = 0; i < refs->nr_refs; i++)
-		if (refs->refs[i].node == node &&
-		    !strcmp(refs->refs[i].base, base))
-			return &refs->refs[i];
-
-	refs->refs = grow(refs->refs, refs->nr_refs, &refs->alloc_refs,
-			  sizeof(*refs->refs));
-	r = &refs->refs[refs->nr_refs++];
-	r->node = node;
+	for (r = first; r; r = r->next)
+		if (!strcmp(r->base, base))
+			return r;
+	r = xcalloc(1, sizeof(*r));
 	r->base = xstrdup(base);
-	r->target = NULL;
-	r->target_base = NULL;
-	r->error = NULL;
+	r->next = first;
+	schema_map_put(&refs->resolved, node, r);
 	resolve(refs, r, ref, base);
 	return r;
 }

@@ -3,12 +3,10 @@
  * the keys of "patternProperties"), through PCRE2 with ECMA-262
  * semantics as far as PCRE2 goes (see schema_internal.h).  Each pattern
  * is compiled once per validation and kept, compiled or known to be
- * bad, in a cache that the validation context owns.  This is the only
- * file that includes <pcre2.h>.
+ * bad, in a cache that the validation context owns; PCRE2 allocates
+ * through xalloc.  This is the only file that includes <pcre2.h>.
  */
-#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -19,29 +17,63 @@
 
 /* One pattern as compiled. */
 struct schema_regex {
-	char *src;		/* owned: the pattern's bytes, NUL added */
-	size_t len;		/* bytes in 'src' */
 	pcre2_code *code;	/* owned; NULL when the pattern is bad */
 	pcre2_match_data *md;	/* owned; NULL with 'code' */
 };
 
+/*
+ * The patterns of one validation, keyed by the address of their bytes
+ * in the schema (which stay put while it runs), and the PCRE2 contexts
+ * that make PCRE2 allocate through xalloc.
+ */
 struct schema_regex_cache {
-	struct schema_regex *regexes;	/* owned; every pattern seen */
-	size_t nr;			/* entries used in 'regexes' */
-	size_t alloc;			/* entries allocated in 'regexes' */
+	struct schema_map compiled;	/* pattern -> struct schema_regex */
+	pcre2_general_context *general;	/* owned */
+	pcre2_compile_context *compile;	/* owned */
+	pcre2_match_context *match;	/* owned */
 };
 
-/* Compile the 'patlen' bytes at 'pat' into 're'. */
-static void regex_compile(struct schema_regex *re, const char *pat,
-			  size_t patlen)
+/*
+ * PCRE2's allocator: xmalloc(), so that running out of memory inside
+ * PCRE2 takes the same path as everywhere else and a compile error is
+ * always the pattern's fault.
+ */
+static void *regex_malloc(PCRE2_SIZE n, void *data)
 {
+	(void)data;
+	return xmalloc(n);
+}
+
+static void regex_free(void *p, void *data)
+{
+	(void)data;
+	free(p);
+}
+
+/* A NEW, empty cache. */
+static struct schema_regex_cache *cache_new(void)
+{
+	struct schema_regex_cache *cache = xcalloc(1, sizeof(*cache));
+
+	cache->general = pcre2_general_context_create(regex_malloc,
+						      regex_free, NULL);
+	if (!cache->general)
+		schema_oom();
+	cache->compile = pcre2_compile_context_create(cache->general);
+	cache->match = pcre2_match_context_create(cache->general);
+	if (!cache->compile || !cache->match)
+		schema_oom();
+	return cache;
+}
+
+/* A NEW compiled form of the 'patlen' bytes at 'pat'. */
+static struct schema_regex *regex_compile(struct schema_regex_cache *cache,
+					  const char *pat, size_t patlen)
+{
+	struct schema_regex *re = xcalloc(1, sizeof(*re));
 	PCRE2_SIZE erroff;
 	int errcode;
 
-	re->src = xmalloc(patlen + 1);
-	memcpy(re->src, pat, patlen);
-	re->src[patlen] = '\0';
-	re->len = patlen;
 	/*
 	 * ECMA-262 semantics as far as PCRE2 goes: '$' only at the very
 	 * end, \uXXXX escapes, Unicode-aware classes.
@@ -49,37 +81,24 @@ static void regex_compile(struct schema_regex *re, const char *pat,
 	re->code = pcre2_compile((PCRE2_SPTR)pat, patlen,
 				 PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY |
 				 PCRE2_ALT_BSUX,
-				 &errcode, &erroff, NULL);
-	re->md = NULL;
+				 &errcode, &erroff, cache->compile);
 	if (!re->code)
-		return;
-	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+		return re;
+	re->md = pcre2_match_data_create_from_pattern(re->code,
+						      cache->general);
 	if (!re->md)
 		schema_oom();
+	return re;
 }
 
-/* The entry of 'cache' for the pattern 'pat', compiled when new. */
-static struct schema_regex *regex_get(struct schema_regex_cache *cache,
-				      const char *pat, size_t patlen)
+/* Free the compiled pattern 'p' (a struct schema_regex *). */
+static void regex_release(void *p)
 {
-	struct schema_regex *re;
-	size_t i;
+	struct schema_regex *re = p;
 
-	for (i = 0; i < cache->nr; i++) {
-		re = &cache->regexes[i];
-		if (re->len == patlen && !memcmp(re->src, pat, patlen))
-			return re;
-	}
-	if (cache->nr == cache->alloc) {
-		if (cache->alloc > SIZE_MAX / 2 / sizeof(*re))
-			schema_oom();
-		cache->alloc = cache->alloc ? cache->alloc * 2 : 8;
-		cache->regexes = xrealloc(cache->regexes,
-					  cache->alloc * sizeof(*re));
-	}
-	re = &cache->regexes[cache->nr++];
-	regex_compile(re, pat, patlen);
-	return re;
+	pcre2_match_data_free(re->md);
+	pcre2_code_free(re->code);
+	free(re);
 }
 
 int schema_regex_search(struct schema_regex_cache **cache, const char *pat,
@@ -89,26 +108,26 @@ int schema_regex_search(struct schema_regex_cache **cache, const char *pat,
 	int rc;
 
 	if (!*cache)
-		*cache = xcalloc(1, sizeof(**cache));
-	re = regex_get(*cache, pat, patlen);
+		*cache = cache_new();
+	re = schema_map_get(&(*cache)->compiled, pat);
+	if (!re) {
+		re = regex_compile(*cache, pat, patlen);
+		schema_map_put(&(*cache)->compiled, pat, re);
+	}
 	if (!re->code)
 		return -1;
 	rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, re->md,
-			 NULL);
+			 (*cache)->match);
 	return rc >= 0;
 }
 
 void schema_regex_cache_free(struct schema_regex_cache *cache)
 {
-	size_t i;
-
 	if (!cache)
 		return;
-	for (i = 0; i < cache->nr; i++) {
-		free(cache->regexes[i].src);
-		pcre2_match_data_free(cache->regexes[i].md);
-		pcre2_code_free(cache->regexes[i].code);
-	}
-	free(cache->regexes);
+	schema_map_release(&cache->compiled, regex_release);
+	pcre2_match_context_free(cache->match);
+	pcre2_compile_context_free(cache->compile);
+	pcre2_general_context_free(cache->general);
 	free(cache);
 }

@@ -692,6 +692,81 @@ static void test_schema_equality_agrees(void **state)
 	}
 }
 
+#define MANY_REFS 20000
+#define MANY_PATTERNS 500
+
+/*
+ * 20,000 "$id"s and "$ref"s in one schema (issue: each lookup walked a
+ * list of all of them): every "$ref" "#dN" finds the "$id" of its own
+ * definition.
+ */
+static void test_schema_many_ids_and_refs(void **state)
+{
+	json_t *defs = json_object(), *props = json_object();
+	json_t *inst = json_object();
+	json_t *schema, *errors;
+	char name[32], uri[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < MANY_REFS; i++) {
+		snprintf(name, sizeof(name), "p%zu", i);
+		snprintf(uri, sizeof(uri), "#d%zu", i);
+		json_object_set_new(defs, uri + 1,
+				    json_pack("{s:s, s:I}", "$id", uri,
+					      "const", (json_int_t)i));
+		json_object_set_new(props, name,
+				    json_pack("{s:s}", "$ref", uri));
+		json_object_set_new(inst, name, json_integer((json_int_t)i));
+	}
+	schema = json_pack("{s:o, s:o}", "definitions", defs, "properties",
+			   props);
+	assert_int_equal(count_new(schema_validate(schema, inst, 0)), 0);
+
+	json_object_set_new(inst, "p12345", json_integer(12346));
+	errors = schema_validate(schema, inst, 0);
+	assert_int_equal(json_array_size(errors), 1);
+	assert_error(errors, 0, "/p12345", "const", "value must be 12345");
+	json_decref(errors);
+	json_decref(inst);
+	json_decref(schema);
+}
+
+/*
+ * 500 patterns, each compiled once and kept by the address of its
+ * text: every member "qN" meets the pattern "^qN$" and no other.
+ */
+static void test_schema_many_patterns(void **state)
+{
+	json_t *pats = json_object(), *inst = json_object();
+	json_t *schema, *errors;
+	char name[32], pat[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < MANY_PATTERNS; i++) {
+		snprintf(name, sizeof(name), "q%zu", i);
+		snprintf(pat, sizeof(pat), "^q%zu$", i);
+		json_object_set_new(pats, pat, json_pack("{s:I}", "const",
+							  (json_int_t)i));
+		json_object_set_new(inst, name, json_integer((json_int_t)i));
+	}
+	schema = json_pack("{s:o, s:b}", "patternProperties", pats,
+			   "additionalProperties", 0);
+	assert_int_equal(count_new(schema_validate(schema, inst, 0)), 0);
+
+	json_object_set_new(inst, "q77", json_integer(0));
+	json_object_set_new(inst, "q", json_integer(0));
+	errors = schema_validate(schema, inst, 0);
+	assert_int_equal(json_array_size(errors), 2);
+	assert_error(errors, 0, "/q77", "const", "value must be 77");
+	assert_error(errors, 1, "", "additionalProperties",
+		     "unknown property 'q'");
+	json_decref(errors);
+	json_decref(inst);
+	json_decref(schema);
+}
+
 /*
  * The official suite.  A skip entry is a case identity "<file>:
  * <group>: <test>", or a prefix of one ending at a ": " (a whole file
@@ -974,6 +1049,8 @@ int main(void)
 		cmocka_unit_test(test_schema_unique_items_large),
 		cmocka_unit_test(test_schema_enum_large),
 		cmocka_unit_test(test_schema_equality_agrees),
+		cmocka_unit_test(test_schema_many_ids_and_refs),
+		cmocka_unit_test(test_schema_many_patterns),
 		cmocka_unit_test(test_schema_official_suite),
 	};
 
