@@ -47,7 +47,8 @@ json_t *schema_must(json_t *v)
 	return v;
 }
 
-void schema_must_ok(int rc)
+/* A failing (-1) jansson setter is OOM. */
+static void must_ok(int rc)
 {
 	if (rc)
 		schema_oom();
@@ -98,16 +99,14 @@ void schema_emit(struct schema_ctx *ctx, const char *keyword,
 	va_end(ap);
 
 	err = schema_must(json_object());
-	schema_must_ok(json_object_set_new(err, "path",
-					   new_string(buf_str(&ctx->path),
-						      ctx->path.len)));
-	schema_must_ok(json_object_set_new(err, "keyword",
-					   new_string(keyword,
-						      strlen(keyword))));
-	schema_must_ok(json_object_set_new(err, "message",
-					   new_string(buf_str(&msg),
-						      msg.len)));
-	schema_must_ok(json_array_append_new(ctx->errors, err));
+	must_ok(json_object_set_new(err, "path",
+				    new_string(buf_str(&ctx->path),
+					       ctx->path.len)));
+	must_ok(json_object_set_new(err, "keyword",
+				    new_string(keyword, strlen(keyword))));
+	must_ok(json_object_set_new(err, "message",
+				    new_string(buf_str(&msg), msg.len)));
+	must_ok(json_array_append_new(ctx->errors, err));
 	buf_release(&msg);
 
 	if (ctx->max_errors && json_array_size(ctx->errors) >= ctx->max_errors)

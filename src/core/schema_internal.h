@@ -45,14 +45,15 @@ struct schema_map_slot {
 	void *value;		/* whatever the map's user put there */
 };
 
-/* A map from (non-NULL) pointers to (non-NULL) pointers. */
+/*
+ * A map from (non-NULL) pointers to (non-NULL) pointers.  All zero (as
+ * memset() or xcalloc() leave it) is an empty map.
+ */
 struct schema_map {
 	struct schema_map_slot *slots;	/* owned; 'alloc' of them, or NULL */
 	size_t nr;			/* slots in use */
 	size_t alloc;			/* slots allocated: 0 or a power of 2 */
 };
-
-#define SCHEMA_MAP_INIT { NULL, 0, 0 }
 
 /* The value put for 'key', or NULL; borrowed. */
 void *schema_map_get(const struct schema_map *map, const void *key);
@@ -104,8 +105,6 @@ struct schema_ctx {
 void schema_oom(void) __attribute__((noreturn));
 /* Returns 'v' unchanged; a NULL (from a jansson constructor) is OOM. */
 json_t *schema_must(json_t *v);
-/* A failing (-1) jansson setter is OOM. */
-void schema_must_ok(int rc);
 
 /* Whether to stop: failures are not being collected, or enough are. */
 int schema_stop(const struct schema_ctx *ctx);
