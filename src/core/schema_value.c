@@ -221,14 +221,15 @@ int schema_values_equal(const json_t *a, const json_t *b)
  * exactly when they are equal above.  Each value is a tag byte and a
  * body that says where it ends, so a form never is a prefix of another:
  *
- *	n t f		null, true, false
- *	i + 8 bytes	a number with an integer value that fits in 64
- *			bits (1 and 1.0 alike): the integer
- *	r + 8 bytes	any other number: the bits of its double
- *	s + length + bytes		a string (lengths are 8 bytes)
- *	a + count + forms		an array, in order
- *	o + count + (length + key + form)...	an object, members sorted
- *					by key, so their order is lost
+ *	n, t, f			null, true, false
+ *	i + 8 bytes		a number whose value is an integer that
+ *				fits in 64 bits (1 and 1.0 alike): it
+ *	r + 8 bytes		any other number: its double's bits
+ *	s + length + bytes	a string (lengths and counts: 8 bytes)
+ *	a + count + forms	an array, in order
+ *	o + count + (length + key + form) for each member
+ *				an object, its members sorted by key,
+ *				so that their order is lost
  */
 
 /* Append the 8 bytes of 'u' to 'out'. */
