@@ -1,12 +1,17 @@
 /*
- * test_schema.c: unit tests for the draft-07 validator in schema.c.
+ * test_schema.c: unit tests for the draft-07 validator (schema.h and
+ * the schema_*.c files behind it).
  *
  * The small tests pin down what callers rely on: the JSON pointer and
  * keyword of each error, the wording of the messages that name a
  * property, code-point string lengths, Unicode patterns, the error cap,
- * number equality and "$ref" resolution.  test_schema_official_suite
- * runs every case of the official JSON-Schema-Test-Suite for draft7,
- * except those listed (each with a reason) in schema-suite-skip.txt.
+ * number equality and "$ref" resolution.  The large ones check that
+ * hostile sizes (100,000 unique items, a 200,000-value enum, 20,000
+ * "$ref"s) give the right answers; they assert no time (bench/schema.sh
+ * prints it).  A torture test fails each allocation of a validation in
+ * turn.  test_schema_official_suite runs every case of the official
+ * JSON-Schema-Test-Suite for draft7, except those listed (each with a
+ * reason) in schema-suite-skip.txt.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -17,8 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "envelope.h"
 #include "schema.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -768,6 +777,109 @@ static void test_schema_many_patterns(void **state)
 }
 
 /*
+ * Torture: fail each allocation of one validation in turn (as
+ * test_envelope.c does for a whole call).  The schema uses every cache
+ * of the validator: "$id" and "$ref", an enum set, uniqueItems, compiled
+ * patterns, and errors with messages.
+ */
+static const char torture_schema[] =
+	"{\"$id\": \"http://example.com/t.json\","
+	" \"definitions\": {\"n\": {\"$id\": \"#n\", \"type\": \"integer\"}},"
+	" \"properties\": {"
+	"  \"a\": {\"$ref\": \"#n\"},"
+	"  \"b\": {\"$ref\": \"#/definitions/n\"},"
+	"  \"c\": {\"enum\": [1, \"x\", {\"k\": [2]}]},"
+	"  \"d\": {\"uniqueItems\": true},"
+	"  \"e\": {\"pattern\": \"^[a-z]+$\"}},"
+	" \"patternProperties\": {\"^x-\": {\"type\": \"string\"}},"
+	" \"propertyNames\": {\"maxLength\": 8},"
+	" \"required\": [\"a\", \"z\"]}";
+static const char torture_inst[] =
+	"{\"a\": 1.5, \"b\": 2, \"c\": {\"k\": [2.0]},"
+	" \"d\": [1, [2], {\"p\": 1, \"q\": 2}, {\"q\": 2.0, \"p\": 1}],"
+	" \"e\": \"ABC\", \"x-y\": 3, \"too-long-name\": 0}";
+/* The errors: a, d, e, x-y, the long name and the missing z. */
+#define TORTURE_ERRORS 6
+
+/* Which allocation the child fails, counting from 0. */
+static int torture_target;
+/* Set in the child: allocations seen, and whether the hook fired. */
+static int torture_seen;
+static int torture_fired;
+
+/* The xalloc hook: fail allocation number 'torture_target'. */
+static int torture_hook(void)
+{
+	if (torture_seen++ != torture_target)
+		return 0;
+	torture_fired = 1;
+	return 1;
+}
+
+/*
+ * The child: stdout to /dev/null, the OOM path installed, the inputs
+ * parsed, then the hook and the validation.  Exit 4: the hook never
+ * fired and the answer was right; 5: a wrong answer; 6: the failed
+ * allocation was swallowed (the validation went on).  The OOM path
+ * itself exits 3.
+ */
+static void torture_child(void)
+{
+	json_t *schema, *inst, *errors;
+	int fd = open("/dev/null", O_WRONLY);
+
+	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		_exit(126);
+	envelope_install_oom();
+	schema = json_loads(torture_schema, 0, NULL);
+	inst = json_loads(torture_inst, 0, NULL);
+	if (!schema || !inst)
+		_exit(125);
+	xalloc_set_fail_hook(torture_hook);
+	errors = schema_validate(schema, inst, 0);
+	if (torture_fired)
+		_exit(6);
+	_exit(json_array_size(errors) == TORTURE_ERRORS ? 4 : 5);
+}
+
+/*
+ * Every allocation of a validation can fail, and each failure ends in
+ * xalloc's handler (envelope_fatal, exit 3), PCRE2's included.
+ */
+static void test_schema_torture_each_allocation(void **state)
+{
+	json_t *s = parse(torture_schema), *i = parse(torture_inst);
+	int n, status;
+	pid_t pid;
+
+	(void)state;
+	/* The answer the children must reach when nothing fails. */
+	assert_int_equal(count_new(schema_validate(s, i, 0)),
+			 TORTURE_ERRORS);
+	json_decref(s);
+	json_decref(i);
+	for (n = 0; n < 100000; n++) {
+		torture_target = n;
+		fflush(NULL);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0)
+			torture_child();
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFEXITED(status))
+			fail_msg("allocation %d: killed by signal %d", n,
+				 WTERMSIG(status));
+		if (WEXITSTATUS(status) == 4)
+			break;
+		if (WEXITSTATUS(status) != 3)
+			fail_msg("allocation %d: exit %d", n,
+				 WEXITSTATUS(status));
+	}
+	printf("# torture: %d allocation points in one validation\n", n);
+	assert_true(n >= 50);
+}
+
+/*
  * The official suite.  A skip entry is a case identity "<file>:
  * <group>: <test>", or a prefix of one ending at a ": " (a whole file
  * or group); 'used' notes whether it matched anything.
@@ -1051,6 +1163,7 @@ int main(void)
 		cmocka_unit_test(test_schema_equality_agrees),
 		cmocka_unit_test(test_schema_many_ids_and_refs),
 		cmocka_unit_test(test_schema_many_patterns),
+		cmocka_unit_test(test_schema_torture_each_allocation),
 		cmocka_unit_test(test_schema_official_suite),
 	};
 
