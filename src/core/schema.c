@@ -6,10 +6,11 @@
  * (struct schema_ctx, schema_internal.h) carries what one call needs:
  * the error array being filled, the JSON pointer of the current instance
  * location, the "$id"s and resolved "$ref"s (schema_ref.c), compiled
- * patterns (schema_regex.c) and the stack of "$ref"s being followed, to
- * stop cycles.  schema_eval() applies a schema to an instance by looking
- * each of its keywords up in the table of schema_keywords.c.  Everything
- * the context owns is released before schema_validate() returns.
+ * patterns (schema_regex.c), the sets of the enums met (schema_value.c)
+ * and the stack of "$ref"s being followed, to stop cycles.
+ * schema_eval() applies a schema to an instance by looking each of its
+ * keywords up in the table of schema_keywords.c.  Everything the
+ * context owns is released before schema_validate() returns.
  *
  * Branches whose failure is not itself an error (anyOf, oneOf, not, if,
  * contains, propertyNames) are evaluated "quietly": no errors are
