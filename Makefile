@@ -37,7 +37,7 @@ LIBS := $(PKG_LIBS) -lm
 CORE_SRC := $(sort $(wildcard src/core/*.c))
 PRIM_SRC := $(sort $(wildcard src/primitives/*.c))
 SERVER_SRC := $(sort $(wildcard src/server/*.c))
-SCHEMAS := $(sort $(wildcard schemas/*.json))
+SCHEMAS := $(sort $(wildcard schemas/*.json schemas/meta/*.json))
 TEMPLATES := $(sort $(wildcard templates/*))
 
 CORE_OBJ := $(patsubst %.c,$(O)/%.o,$(CORE_SRC))

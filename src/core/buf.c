@@ -41,6 +41,14 @@ const char *buf_str(const struct buf *b)
 	return b->data ? b->data : "";
 }
 
+void buf_truncate(struct buf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
 /* Make room for 'extra' more bytes plus the NUL, or fail on the limit. */
 static int grow(struct buf *b, size_t extra)
 {

@@ -31,6 +31,12 @@ char *buf_detach(struct buf *b, size_t *len_out);
 /* The contents as a string; borrowed, "" while empty. */
 const char *buf_str(const struct buf *b);
 
+/*
+ * Shorten 'b' to its first 'len' bytes (git's strbuf_setlen, for a
+ * position remembered earlier); nothing happens when 'b' is not longer.
+ */
+void buf_truncate(struct buf *b, size_t len);
+
 /* Append 'len' bytes; -1 (nothing appended) when the limit would pass. */
 int buf_add(struct buf *b, const void *data, size_t len);
 int buf_adds(struct buf *b, const char *s);

@@ -23,7 +23,8 @@
  * %-escapes), as well as URIs named by "$id"s inside the same document
  * ("$id": "http://example.com/node" is found by "$ref": "node" from a
  * sibling, "$id": "#foo" by "$ref": "#foo").  The draft-07 meta-schema
- * "http://json-schema.org/draft-07/schema#" is built in.  Other remote
+ * "http://json-schema.org/draft-07/schema#" is built in (the standard
+ * document schemas/meta/draft-07.json, embedded).  Other remote
  * references are never fetched: they produce an error with keyword
  * "$ref", as does a "$ref" cycle that would never terminate or a chain
  * of "$ref"s nested more than SCHEMA_MAX_REF_DEPTH deep.  As draft-07
@@ -45,6 +46,10 @@
  *
  * At most 'max_errors' errors are collected; 0 means no limit.  Never
  * returns NULL: running out of memory goes through xalloc's handler.
+ *
+ * Hostile sizes stay cheap: "uniqueItems" and "enum" sort canonical
+ * forms of the values (O(n log n), never a comparison of every pair),
+ * and no "$id", "$ref" or pattern is looked up by walking a list.
  */
 json_t *schema_validate(const json_t *schema, const json_t *instance,
 			size_t max_errors);

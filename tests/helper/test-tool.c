@@ -28,6 +28,10 @@
  *					  renders for that sprint, on
  *					  stdout (the job script harness,
  *					  tests/jobscript, runs it)
+ *   test-tool schema-validate SCHEMA FILE
+ *					  validate FILE against the schema
+ *					  in SCHEMA, print the error array;
+ *					  exit 1 if invalid (bench/schema.sh)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,6 +418,42 @@ out:
 	return r;
 }
 
+/* Load the JSON file 'path' (any size: files of the test's own making). */
+static json_t *load_json(const char *path)
+{
+	struct buf b = BUF_INIT;
+	json_t *v = NULL;
+
+	if (read_all(&b, path) == 0)
+		v = json_loadb(buf_str(&b), b.len, JSON_DECODE_ANY, NULL);
+	if (!v)
+		fprintf(stderr, "test-tool: %s is not JSON\n", path);
+	buf_release(&b);
+	return v;
+}
+
+static int cmd_schema_validate(const char *schema_file, const char *file)
+{
+	json_t *schema = load_json(schema_file);
+	json_t *inst = schema ? load_json(file) : NULL;
+	json_t *errors = NULL;
+	char *s;
+	int r = 2;
+
+	if (!inst)
+		goto out;
+	errors = schema_validate(schema, inst, 0);
+	s = json_dumps(errors, JSON_COMPACT);
+	printf("%s\n", s ? s : "?");
+	free(s);
+	r = json_array_size(errors) ? 1 : 0;
+out:
+	json_decref(errors);
+	json_decref(inst);
+	json_decref(schema);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "check-errors"))
@@ -435,8 +475,10 @@ int main(int argc, char **argv)
 	if (argc == 7 && !strcmp(argv[1], "render-job"))
 		return cmd_render_job(argv[2], argv[3], argv[4], argv[5],
 				      argv[6]);
+	if (argc == 4 && !strcmp(argv[1], "schema-validate"))
+		return cmd_schema_validate(argv[2], argv[3]);
 	fprintf(stderr, "usage: test-tool envelope|json-field|row-counts|"
 			"check-output|check-errors|sha256|keys|journal-old|"
-			"render-job ...\n");
+			"render-job|schema-validate ...\n");
 	return 2;
 }

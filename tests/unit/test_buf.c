@@ -2,7 +2,8 @@
  * test_buf.c: unit tests for the bounded buffer (buf.h): appending raw
  * bytes, strings and formatted text, the hard limit on each of them and
  * on buf_read_file, NUL termination after every operation, handing the
- * contents over with buf_detach, and releasing an empty buffer.
+ * contents over with buf_detach, shortening with buf_truncate, and
+ * releasing an empty buffer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -292,6 +293,31 @@ static void test_buf_release_empty(void **state)
 	buf_release(&b);
 }
 
+/* buf_truncate shortens to a remembered length and never lengthens. */
+static void test_buf_truncate(void **state)
+{
+	struct buf b = BUF_INIT;
+	size_t mark;
+
+	(void)state;
+	buf_truncate(&b, 0);
+	buf_truncate(&b, 5);
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(buf_adds(&b, "/a"), 0);
+	mark = b.len;
+	assert_int_equal(buf_adds(&b, "/b~0c"), 0);
+	buf_truncate(&b, mark);
+	assert_holds(&b, "/a", 2);
+	buf_truncate(&b, 10);
+	assert_holds(&b, "/a", 2);
+	buf_truncate(&b, 0);
+	assert_holds(&b, "", 0);
+	assert_int_equal(buf_adds(&b, "x"), 0);
+	assert_holds(&b, "x", 1);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_buf_detach),
 		cmocka_unit_test(test_buf_detach_empty),
 		cmocka_unit_test(test_buf_release_empty),
+		cmocka_unit_test(test_buf_truncate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

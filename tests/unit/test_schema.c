@@ -1,12 +1,17 @@
 /*
- * test_schema.c: unit tests for the draft-07 validator in schema.c.
+ * test_schema.c: unit tests for the draft-07 validator (schema.h and
+ * the schema_*.c files behind it).
  *
  * The small tests pin down what callers rely on: the JSON pointer and
  * keyword of each error, the wording of the messages that name a
  * property, code-point string lengths, Unicode patterns, the error cap,
- * number equality and "$ref" resolution.  test_schema_official_suite
- * runs every case of the official JSON-Schema-Test-Suite for draft7,
- * except those listed (each with a reason) in schema-suite-skip.txt.
+ * number equality and "$ref" resolution.  The large ones check that
+ * hostile sizes (100,000 unique items, a 200,000-value enum, 20,000
+ * "$ref"s) give the right answers; they assert no time (bench/schema.sh
+ * prints it).  A torture test fails each allocation of a validation in
+ * turn.  test_schema_official_suite runs every case of the official
+ * JSON-Schema-Test-Suite for draft7, except those listed (each with a
+ * reason) in schema-suite-skip.txt.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -17,8 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "envelope.h"
 #include "schema.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -471,6 +480,406 @@ static void test_schema_combinator_messages(void **state)
 }
 
 /*
+ * Returns the NEW error array of validating 'inst' against 'schema',
+ * both stolen, collecting every error.
+ */
+static json_t *errors_of_new(json_t *schema, json_t *inst)
+{
+	json_t *errors;
+
+	assert_non_null(schema);
+	assert_non_null(inst);
+	errors = schema_validate(schema, inst, 0);
+	assert_true(json_is_array(errors));
+	json_decref(schema);
+	json_decref(inst);
+	return errors;
+}
+
+/* The number of errors in 'errors' (stolen). */
+static size_t count_new(json_t *errors)
+{
+	size_t n = json_array_size(errors);
+
+	json_decref(errors);
+	return n;
+}
+
+/* Whether 'inst' (stolen) is valid against 'schema'. */
+static int valid_new(const json_t *schema, json_t *inst)
+{
+	int ok;
+
+	assert_non_null(inst);
+	ok = schema_is_valid(schema, inst);
+	json_decref(inst);
+	return ok;
+}
+
+/* Asserts that 'errors' (stolen) is exactly one uniqueItems 'message'. */
+static void assert_dup(json_t *errors, const char *message)
+{
+	assert_int_equal(json_array_size(errors), 1);
+	assert_error(errors, 0, "", "uniqueItems", message);
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(errors, 0), "message")), message);
+	json_decref(errors);
+}
+
+/* A NEW array of the integers 0 .. 'n' - 1. */
+static json_t *int_array(size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)i));
+	return a;
+}
+
+/* A NEW object {"id": i, "tags": ["t", {"deep": i, "x": null}]}. */
+static json_t *record(size_t i)
+{
+	return json_pack("{s:I, s:[s, {s:I, s:n}]}", "id", (json_int_t)i,
+			 "tags", "t", "deep", (json_int_t)i, "x");
+}
+
+#define BIG_ARRAY 100000
+
+/*
+ * uniqueItems over 100,000 items (issue: hostile input took O(n^2)):
+ * distinct items pass; a duplicate is found at both ends, between 1
+ * and 1.0, and between objects whose keys come in another order; the
+ * first pair is the one named.
+ */
+static void test_schema_unique_items_large(void **state)
+{
+	json_t *unique = json_pack("{s:b}", "uniqueItems", 1);
+	json_t *a;
+
+	(void)state;
+	assert_int_equal(count_new(errors_of_new(json_incref(unique),
+						 int_array(BIG_ARRAY))), 0);
+
+	a = int_array(BIG_ARRAY);
+	json_array_set_new(a, BIG_ARRAY - 1, json_integer(0));
+	assert_dup(errors_of_new(json_incref(unique), a),
+		   "items 0 and 99999 are equal");
+
+	/* 1 == 1.0: the real 5.0 at the end equals the integer 5. */
+	a = int_array(BIG_ARRAY);
+	json_array_set_new(a, BIG_ARRAY - 1, json_real(5.0));
+	assert_dup(errors_of_new(json_incref(unique), a),
+		   "items 5 and 99999 are equal");
+
+	/* Two pairs: the one whose first item comes first is named. */
+	a = int_array(BIG_ARRAY);
+	json_array_set_new(a, 70000, json_integer(90000));
+	json_array_set_new(a, 99998, json_real(3.0));
+	assert_dup(errors_of_new(json_incref(unique), a),
+		   "items 3 and 99998 are equal");
+
+	/* Objects: keys in another order, 7 as 7.0, deep inside. */
+	a = json_array();
+	for (size_t i = 0; i < BIG_ARRAY - 1; i++)
+		json_array_append_new(a, record(i));
+	json_array_append_new(a, json_pack("{s:[s, {s:n, s:f}], s:f}",
+					   "tags", "t", "x", "deep", 7.0,
+					   "id", 7.0));
+	assert_dup(errors_of_new(json_incref(unique), json_incref(a)),
+		   "items 7 and 99999 are equal");
+	/* ... and when they differ deep inside, nothing is equal. */
+	json_array_set_new(a, BIG_ARRAY - 1,
+			   json_pack("{s:[s, {s:n, s:f}], s:f}", "tags", "t",
+				     "x", "deep", 7.5, "id", 7.0));
+	assert_int_equal(count_new(errors_of_new(json_incref(unique), a)), 0);
+	json_decref(unique);
+}
+
+#define BIG_ENUM 200000
+
+/*
+ * enum with 200,000 values (issue: each check compared every value):
+ * members found at both ends, 1 == 1.0, an object with its keys in
+ * another order; non-members refused; and 100,000 items checked
+ * against the same enum, the one bad item reported at its index.
+ */
+static void test_schema_enum_large(void **state)
+{
+	json_t *values = int_array(BIG_ENUM - 2);
+	json_t *schema, *errors, *items;
+
+	(void)state;
+	json_array_append_new(values, json_pack("{s:i, s:[f, {s:n, s:b}]}",
+						"x", 1, "y", 1.0, "p", "q",
+						1));
+	json_array_append_new(values, json_string("last"));
+	schema = json_pack("{s:O}", "enum", values);
+
+	assert_true(valid_new(schema, json_integer(0)));
+	assert_true(valid_new(schema, json_real(199997.0)));
+	assert_true(valid_new(schema, json_string("last")));
+	assert_true(valid_new(schema, json_pack("{s:[i, {s:b, s:n}], s:f}",
+						"y", 1, "q", 1, "p", "x",
+						1.0)));
+	assert_false(valid_new(schema, json_integer(199998)));
+	assert_false(valid_new(schema, json_real(0.5)));
+	assert_false(valid_new(schema, json_string("Last")));
+	assert_false(valid_new(schema, json_pack("[i]", 0)));
+	assert_false(valid_new(schema, json_pack("{s:[i, {s:b, s:n}], s:f}",
+						 "y", 1, "q", 0, "p", "x",
+						 1.0)));
+
+	errors = errors_of_new(json_incref(schema), json_integer(-1));
+	assert_int_equal(json_array_size(errors), 1);
+	assert_error(errors, 0, "", "enum",
+		     "value is not one of the allowed values");
+	json_decref(errors);
+
+	items = int_array(BIG_ARRAY);
+	json_array_set_new(items, BIG_ARRAY - 1, json_string("nope"));
+	errors = errors_of_new(json_pack("{s:o}", "items", schema), items);
+	assert_int_equal(json_array_size(errors), 1);
+	assert_error(errors, 0, "/99999", "enum", NULL);
+	json_decref(errors);
+	json_decref(values);
+}
+
+/*
+ * const, enum (of more than a few values) and uniqueItems agree on
+ * which values are equal, 1 == 1.0 and -0.0 == 0 included.
+ */
+static void test_schema_equality_agrees(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		int equal;
+	} pairs[] = {
+		{ "1", "1.0", 1 },
+		{ "-0.0", "0", 1 },
+		{ "0", "false", 0 },
+		{ "1", "true", 0 },
+		{ "null", "null", 1 },
+		{ "\"a\"", "\"a \"", 0 },
+		{ "{\"a\": 1, \"b\": [2]}", "{\"b\": [2.0], \"a\": 1}", 1 },
+		{ "{\"a\": null}", "{}", 0 },
+		{ "{}", "[]", 0 },
+		{ "[1, [2]]", "[1.0, [2.0]]", 1 },
+		{ "[1, 2]", "[2, 1]", 0 },
+		{ "9007199254740993", "9007199254740992.0", 0 },
+		{ "-9223372036854775808", "-9223372036854775808.0", 1 },
+		{ "9223372036854775807", "9223372036854775808.0", 0 },
+		{ "1e300", "1e300", 1 },
+		{ "0.1", "0.10000000000000001", 1 },
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(pairs) / sizeof(*pairs); i++) {
+		json_t *a = parse(pairs[i].a), *b = parse(pairs[i].b);
+		json_t *c = json_pack("{s:O}", "const", a);
+		json_t *e = json_pack("{s:[]}", "enum");
+		json_t *u = json_pack("{s:b}", "uniqueItems", 1);
+		json_t *both = json_pack("[O, O]", a, b);
+
+		for (k = 0; k < 40; k++)
+			json_array_append_new(json_object_get(e, "enum"),
+					      json_pack("{s:I}", "pad",
+							(json_int_t)k));
+		json_array_append(json_object_get(e, "enum"), a);
+		if (schema_is_valid(c, b) != pairs[i].equal ||
+		    schema_is_valid(e, b) != pairs[i].equal ||
+		    schema_is_valid(u, both) == pairs[i].equal)
+			fail_msg("%s and %s: equal should be %d", pairs[i].a,
+				 pairs[i].b, pairs[i].equal);
+		json_decref(both);
+		json_decref(u);
+		json_decref(e);
+		json_decref(c);
+		json_decref(b);
+		json_decref(a);
+	}
+}
+
+#define MANY_REFS 20000
+#define MANY_PATTERNS 500
+
+/*
+ * 20,000 "$id"s and "$ref"s in one schema (issue: each lookup walked a
+ * list of all of them): every "$ref" "#dN" finds the "$id" of its own
+ * definition.
+ */
+static void test_schema_many_ids_and_refs(void **state)
+{
+	json_t *defs = json_object(), *props = json_object();
+	json_t *inst = json_object();
+	json_t *schema, *errors;
+	char name[32], uri[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < MANY_REFS; i++) {
+		snprintf(name, sizeof(name), "p%zu", i);
+		snprintf(uri, sizeof(uri), "#d%zu", i);
+		json_object_set_new(defs, uri + 1,
+				    json_pack("{s:s, s:I}", "$id", uri,
+					      "const", (json_int_t)i));
+		json_object_set_new(props, name,
+				    json_pack("{s:s}", "$ref", uri));
+		json_object_set_new(inst, name, json_integer((json_int_t)i));
+	}
+	schema = json_pack("{s:o, s:o}", "definitions", defs, "properties",
+			   props);
+	assert_int_equal(count_new(schema_validate(schema, inst, 0)), 0);
+
+	json_object_set_new(inst, "p12345", json_integer(12346));
+	errors = schema_validate(schema, inst, 0);
+	assert_int_equal(json_array_size(errors), 1);
+	assert_error(errors, 0, "/p12345", "const", "value must be 12345");
+	json_decref(errors);
+	json_decref(inst);
+	json_decref(schema);
+}
+
+/*
+ * 500 patterns, each compiled once and kept by the address of its
+ * text: every member "qN" meets the pattern "^qN$" and no other.
+ */
+static void test_schema_many_patterns(void **state)
+{
+	json_t *pats = json_object(), *inst = json_object();
+	json_t *schema, *errors;
+	char name[32], pat[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < MANY_PATTERNS; i++) {
+		snprintf(name, sizeof(name), "q%zu", i);
+		snprintf(pat, sizeof(pat), "^q%zu$", i);
+		json_object_set_new(pats, pat, json_pack("{s:I}", "const",
+							  (json_int_t)i));
+		json_object_set_new(inst, name, json_integer((json_int_t)i));
+	}
+	schema = json_pack("{s:o, s:b}", "patternProperties", pats,
+			   "additionalProperties", 0);
+	assert_int_equal(count_new(schema_validate(schema, inst, 0)), 0);
+
+	json_object_set_new(inst, "q77", json_integer(0));
+	json_object_set_new(inst, "q", json_integer(0));
+	errors = schema_validate(schema, inst, 0);
+	assert_int_equal(json_array_size(errors), 2);
+	assert_error(errors, 0, "/q77", "const", "value must be 77");
+	assert_error(errors, 1, "", "additionalProperties",
+		     "unknown property 'q'");
+	json_decref(errors);
+	json_decref(inst);
+	json_decref(schema);
+}
+
+/*
+ * Torture: fail each allocation of one validation in turn (as
+ * test_envelope.c does for a whole call).  The schema uses every cache
+ * of the validator: "$id" and "$ref", an enum set, uniqueItems, compiled
+ * patterns, and errors with messages.
+ */
+static const char torture_schema[] =
+	"{\"$id\": \"http://example.com/t.json\","
+	" \"definitions\": {\"n\": {\"$id\": \"#n\", \"type\": \"integer\"}},"
+	" \"properties\": {"
+	"  \"a\": {\"$ref\": \"#n\"},"
+	"  \"b\": {\"$ref\": \"#/definitions/n\"},"
+	"  \"c\": {\"enum\": [1, \"x\", {\"k\": [2]}]},"
+	"  \"d\": {\"uniqueItems\": true},"
+	"  \"e\": {\"pattern\": \"^[a-z]+$\"}},"
+	" \"patternProperties\": {\"^x-\": {\"type\": \"string\"}},"
+	" \"propertyNames\": {\"maxLength\": 8},"
+	" \"required\": [\"a\", \"z\"]}";
+static const char torture_inst[] =
+	"{\"a\": 1.5, \"b\": 2, \"c\": {\"k\": [2.0]},"
+	" \"d\": [1, [2], {\"p\": 1, \"q\": 2}, {\"q\": 2.0, \"p\": 1}],"
+	" \"e\": \"ABC\", \"x-y\": 3, \"too-long-name\": 0}";
+/* The errors: a, d, e, x-y, the long name and the missing z. */
+#define TORTURE_ERRORS 6
+
+/* Which allocation the child fails, counting from 0. */
+static int torture_target;
+/* Set in the child: allocations seen, and whether the hook fired. */
+static int torture_seen;
+static int torture_fired;
+
+/* The xalloc hook: fail allocation number 'torture_target'. */
+static int torture_hook(void)
+{
+	if (torture_seen++ != torture_target)
+		return 0;
+	torture_fired = 1;
+	return 1;
+}
+
+/*
+ * The child: stdout to /dev/null, the OOM path installed, the inputs
+ * parsed, then the hook and the validation.  Exit 4: the hook never
+ * fired and the answer was right; 5: a wrong answer; 6: the failed
+ * allocation was swallowed (the validation went on).  The OOM path
+ * itself exits 3.
+ */
+static void torture_child(void)
+{
+	json_t *schema, *inst, *errors;
+	int fd = open("/dev/null", O_WRONLY);
+
+	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		_exit(126);
+	envelope_install_oom();
+	schema = json_loads(torture_schema, 0, NULL);
+	inst = json_loads(torture_inst, 0, NULL);
+	if (!schema || !inst)
+		_exit(125);
+	xalloc_set_fail_hook(torture_hook);
+	errors = schema_validate(schema, inst, 0);
+	if (torture_fired)
+		_exit(6);
+	_exit(json_array_size(errors) == TORTURE_ERRORS ? 4 : 5);
+}
+
+/*
+ * Every allocation of a validation can fail, and each failure ends in
+ * xalloc's handler (envelope_fatal, exit 3), PCRE2's included.
+ */
+static void test_schema_torture_each_allocation(void **state)
+{
+	json_t *s = parse(torture_schema), *i = parse(torture_inst);
+	int n, status;
+	pid_t pid;
+
+	(void)state;
+	/* The answer the children must reach when nothing fails. */
+	assert_int_equal(count_new(schema_validate(s, i, 0)),
+			 TORTURE_ERRORS);
+	json_decref(s);
+	json_decref(i);
+	for (n = 0; n < 100000; n++) {
+		torture_target = n;
+		fflush(NULL);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0)
+			torture_child();
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFEXITED(status))
+			fail_msg("allocation %d: killed by signal %d", n,
+				 WTERMSIG(status));
+		if (WEXITSTATUS(status) == 4)
+			break;
+		if (WEXITSTATUS(status) != 3)
+			fail_msg("allocation %d: exit %d", n,
+				 WEXITSTATUS(status));
+	}
+	printf("# torture: %d allocation points in one validation\n", n);
+	assert_true(n >= 50);
+}
+
+/*
  * The official suite.  A skip entry is a case identity "<file>:
  * <group>: <test>", or a prefix of one ending at a ": " (a whole file
  * or group); 'used' notes whether it matched anything.
@@ -749,6 +1158,12 @@ int main(void)
 		cmocka_unit_test(test_schema_id_based_refs),
 		cmocka_unit_test(test_schema_meta_schema_ref),
 		cmocka_unit_test(test_schema_combinator_messages),
+		cmocka_unit_test(test_schema_unique_items_large),
+		cmocka_unit_test(test_schema_enum_large),
+		cmocka_unit_test(test_schema_equality_agrees),
+		cmocka_unit_test(test_schema_many_ids_and_refs),
+		cmocka_unit_test(test_schema_many_patterns),
+		cmocka_unit_test(test_schema_torture_each_allocation),
 		cmocka_unit_test(test_schema_official_suite),
 	};
 
