@@ -142,6 +142,12 @@ RESULT_TEXT=''		# its result text (decoded)
 RESULT_SESSION=''	# its top-level session_id, if valid
 INIT_SESSION=''		# the last system/init line's session_id, if valid
 TOOL_CALLS=0		# tool_use blocks seen in assistant lines
+TOOL_RESULTS=0		# tool_result blocks seen in user lines
+TOOL_ERRORS=0		# ... of which is_error was true
+RESULT_DENIED=''	# tools the permission setting refused, "A, B"
+RESULT_REASON=''	# the first of the result's "errors", if any
+STREAM_LINES=0		# lines the agent wrote
+STREAM_JSON=0		# ... of which were JSON objects
 
 # ---------------------------------------------------------------------
 # Small helpers
@@ -458,7 +464,9 @@ jt_blank() {
 # json_top LINE: parse the top level of the JSON object LINE into JT_VAL
 # and JT_TYPE.  Nested objects and arrays are skipped, never searched,
 # so a key inside them (or inside a string) can never be taken for a
-# top-level one.  Returns 1 when LINE is not a JSON object.
+# top-level one; their raw text (64 KiB at most) is kept in JT_VAL for
+# the callers that look inside one on purpose.  Returns 1 when LINE is
+# not a JSON object.
 json_top() {
 	local LC_ALL=C
 	local rest=$1 key val JT_S=''
@@ -488,7 +496,11 @@ json_top() {
 			JT_TYPE[$key]=a
 			[[ $rest == '{'* ]] && JT_TYPE[$key]=o
 			JT_VAL[$key]=''
+			val=$rest
 			jt_skip || return 1
+			# The raw text, for the few callers that look inside.
+			val=${val:0:${#val}-${#rest}}
+			JT_VAL[$key]=${val:0:65536}
 			;;
 		*)
 			[[ $rest =~ ^[^,}[:space:]]* ]]
@@ -578,6 +590,8 @@ stream_result() {
 	RESULT_TEXT=''
 	jt_get subtype s && RESULT_SUBTYPE=$JT_S
 	jt_get result s && RESULT_TEXT=$JT_S
+	jt_get permission_denials a && result_denials "$JT_S"
+	jt_get errors a && result_reason "$JT_S"
 	[[ ${JT_TYPE[is_error]-} == b && ${JT_VAL[is_error]} == true ]] &&
 		RESULT_ERROR=1
 	[[ $RESULT_SUBTYPE == error* ]] && RESULT_ERROR=1
@@ -591,6 +605,48 @@ stream_result() {
 	oneline "$RESULT_SUBTYPE" 64
 	log "$CURRENT_STEP: result ${ONELINE:-(no subtype)} after" \
 		"$TOOL_CALLS tool calls"
+}
+
+# result_denials ARRAY: the tool names of a result's permission_denials
+# (the raw JSON array) into RESULT_DENIED, "Write, Bash".
+result_denials() {
+	local LC_ALL=C
+	local rest=$1 re='"tool_name":"([A-Za-z0-9_.:()*-]{1,64})"'
+	local -A seen=()
+	RESULT_DENIED=''
+	while [[ $rest =~ $re ]] && ((${#seen[@]} < 20)); do
+		rest=${rest#*"${BASH_REMATCH[0]}"}
+		[[ -n ${seen[${BASH_REMATCH[1]}]-} ]] && continue
+		seen[${BASH_REMATCH[1]}]=1
+		RESULT_DENIED+=${RESULT_DENIED:+, }${BASH_REMATCH[1]}
+	done
+}
+
+# result_reason ARRAY: the first string of a result's "errors" array
+# (raw JSON) into RESULT_REASON, decoded.
+result_reason() {
+	local rest=$1 JT_S=''
+	RESULT_REASON=''
+	rest=${rest#[}
+	jt_blank
+	[[ $rest == '"'* ]] && jt_string && RESULT_REASON=$JT_S
+	return 0
+}
+
+# stream_user LINE: count the tool results of a user line and those that
+# failed (best effort: a pattern, as stream_tools).
+stream_user() {
+	local LC_ALL=C
+	local rest=$1 re='"type":"tool_result"' err='"is_error":true'
+	while [[ $rest == *"$re"* ]] && ((TOOL_RESULTS < 100000)); do
+		rest=${rest#*"$re"}
+		TOOL_RESULTS=$((TOOL_RESULTS + 1))
+	done
+	rest=$1
+	while [[ $rest == *"$err"* ]] && ((TOOL_ERRORS < TOOL_RESULTS)); do
+		rest=${rest#*"$err"}
+		TOOL_ERRORS=$((TOOL_ERRORS + 1))
+	done
 }
 
 # stream_system LINE: take the session of a system/init line.
@@ -627,8 +683,11 @@ stream_tools() {
 # stream_line LINE: act on one line of the agent's stream.  The real CLI
 # writes "type" first; other key orders are parsed in full when short.
 stream_line() {
+	STREAM_LINES=$((STREAM_LINES + 1))
+	[[ $1 == '{'* ]] && STREAM_JSON=$((STREAM_JSON + 1))
 	case $1 in
 	'{"type":"assistant"'*) stream_tools "$1" ;;
+	'{"type":"user"'*) stream_user "$1" ;;
 	'{"type":"result"'*) stream_result "$1" ;;
 	'{"type":"system"'*) stream_system "$1" ;;
 	'{"type":'*) ;;
@@ -733,6 +792,8 @@ run_step() {
 	fi
 	RESULT_SEEN=0 RESULT_AT=0 RESULT_ERROR=0 RESULT_SUBTYPE=''
 	RESULT_TEXT='' RESULT_SESSION='' INIT_SESSION='' TOOL_CALLS=0
+	TOOL_RESULTS=0 TOOL_ERRORS=0 RESULT_DENIED='' RESULT_REASON=''
+	STREAM_LINES=0 STREAM_JSON=0
 	STREAM_PART=''
 	rm -f "$exitf" "$pgidf"
 	: >".hpcloop/$step.jsonl"
@@ -813,11 +874,25 @@ run_step() {
 	if ((timed_out)); then
 		STEP_ERROR="timed out after ${STEP_TIMEOUT_S} s"
 	elif ((RESULT_SEEN && RESULT_ERROR)); then
-		oneline "${RESULT_SUBTYPE:-error}: $RESULT_TEXT" 500
+		# The agent's own words: its result text, else its errors.
+		oneline "${RESULT_SUBTYPE:-error}: ${RESULT_TEXT:-$RESULT_REASON}" 500
 		STEP_ERROR=${ONELINE%: }
+	elif ((!RESULT_SEEN && STREAM_LINES > 0 && STREAM_JSON == 0)); then
+		STEP_ERROR="the agent printed plain text, not stream-json:"
+		STEP_ERROR+=" add --output-format stream-json --verbose to"
+		STEP_ERROR+=" agent_command (see .hpcloop/$step.jsonl)"
 	elif ((!RESULT_SEEN)); then
 		STEP_ERROR="the agent wrote no result (exit status $rc;"
 		STEP_ERROR+=" see .hpcloop/$step.stderr)"
+	elif [[ -n $RESULT_DENIED ]]; then
+		oneline "$RESULT_DENIED" 300
+		STEP_ERROR="the permission setting refused the agent's tool"
+		STEP_ERROR+=" calls: $ONELINE; allow them in agent_tools in"
+		STEP_ERROR+=" hpcloop.yaml (or in the agent's own flags)"
+	elif ((TOOL_RESULTS > 0 && TOOL_ERRORS == TOOL_RESULTS)); then
+		STEP_ERROR="every tool call of the agent failed"
+		STEP_ERROR+=" ($TOOL_ERRORS of $TOOL_RESULTS; see"
+		STEP_ERROR+=" .hpcloop/$step.jsonl)"
 	elif ((rc != 0 && !killed)); then
 		STEP_ERROR="the agent exited with status $rc after its result"
 	fi

@@ -249,6 +249,74 @@ static void split_words(json_t *argv, const char *s)
 	}
 }
 
+/*
+ * Whether the program of 'argv' is Claude Code ("claude" by name, at
+ * any path), whose tool permission flags hpcloop knows.
+ */
+static int is_claude(const json_t *argv)
+{
+	const char *p = json_string_value(json_array_get(argv, 0));
+	const char *base = p ? strrchr(p, '/') : NULL;
+
+	return p && !strcmp(base ? base + 1 : p, "claude");
+}
+
+/* Whether 'argv' already carries the flag 'name' (or name=...). */
+static int has_flag(const json_t *argv, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 1; i < json_array_size(argv); i++) {
+		const char *a = json_string_value(json_array_get(argv, i));
+
+		if (!strncmp(a, name, n) && (a[n] == '\0' || a[n] == '='))
+			return 1;
+	}
+	return 0;
+}
+
+/* Append 'flag' and the comma-joined strings of 'list' to 'argv'. */
+static void add_list_flag(json_t *argv, const char *flag, const json_t *list)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	if (!json_array_size(list))
+		return;
+	for (i = 0; i < json_array_size(list); i++)
+		buf_addf(&b, "%s%s", i ? "," : "",
+			 json_string_value(json_array_get(list, i)));
+	json_array_append_new(argv, json_string(flag));
+	json_array_append_new(argv, json_string(buf_str(&b)));
+	buf_release(&b);
+}
+
+/*
+ * The agent_tools of the study 'st' (study, else its cluster 'cl', else
+ * the file's, which the schema's default fills in) as flags of Claude
+ * Code's 'argv', unless the command already sets them itself.
+ */
+static void add_tool_flags(json_t *argv, const struct config *cfg,
+			   const json_t *st, const json_t *cl)
+{
+	const json_t *tools = json_object_get(st, "agent_tools");
+
+	if (!tools)
+		tools = json_object_get(cl, "agent_tools");
+	if (!tools)
+		tools = json_object_get(cfg->root, "agent_tools");
+	if (!is_claude(argv) || !tools)
+		return;
+	if (!has_flag(argv, "--allowedTools") &&
+	    !has_flag(argv, "--allowed-tools"))
+		add_list_flag(argv, "--allowedTools",
+			      json_object_get(tools, "allow"));
+	if (!has_flag(argv, "--disallowedTools") &&
+	    !has_flag(argv, "--disallowed-tools"))
+		add_list_flag(argv, "--disallowedTools",
+			      json_object_get(tools, "deny"));
+}
+
 int context_agent_argv(json_t **out, const struct config *cfg,
 		       const char *study, struct err *err)
 {
@@ -293,6 +361,7 @@ int context_agent_argv(json_t **out, const struct config *cfg,
 			     "must be a non-empty command");
 		goto out;
 	}
+	add_tool_flags(argv, cfg, st, cl);
 	*out = argv;
 	argv = NULL;
 	ret = 0;

@@ -33,7 +33,10 @@ int context_text(char **out, const struct config *cfg, const char *study,
  * The agent command for 'study' (NULL: global only), from the study,
  * else its cluster, else the file (whose default the schema gives), as
  * a new array of argv strings.  A string is split on whitespace; no
- * shell is involved, so quotes are not special.
+ * shell is involved, so quotes are not special.  For Claude Code (a
+ * program named claude) the tool permissions of agent_tools (study,
+ * else cluster, else global) follow as --allowedTools and
+ * --disallowedTools, unless the command gives those flags itself.
  *
  * Returns 0, or -1 with '*out' NULL: not_found for an unknown 'study',
  * config_invalid for a command with no words.

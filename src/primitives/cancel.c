@@ -2,12 +2,17 @@
  * cancel: cancel a sprint's job and record the sprint as cancelled.
  * A sprint that already finished is conflict.
  */
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
 #include "cluster.h"
 #include "idem.h"
 #include "journal.h"
 #include "primitive.h"
 #include "sched.h"
 #include "sprint.h"
+#include "transport.h"
 #include "banned.h"
 
 /*
@@ -40,6 +45,46 @@ static int job_ids(struct ctx *ctx, json_t **out, struct cluster *c,
 	return sched_find(c->sched, out, id, err);
 }
 
+/* How long cancel waits for the job's own completion record. */
+#define CANCEL_RECORD_WAIT_MS 5000
+
+/*
+ * The completion record the cancelled job of sprint 'row' writes from
+ * its exit trap, read for up to CANCEL_RECORD_WAIT_MS, so that its step
+ * data reaches the journal: a new object naming the sprint, or NULL.
+ */
+static json_t *job_record(struct cluster *c, const json_t *row)
+{
+	const char *id = json_string_value(json_object_get(row, "id"));
+	const char *dir = json_string_value(json_object_get(row, "directory"));
+	struct timespec nap = { 0, 200 * 1000 * 1000 };
+	struct err ignored = ERR_INIT;
+	struct buf data = BUF_INIT;
+	json_t *rec = NULL;
+	int waited;
+
+	for (waited = 0; waited < CANCEL_RECORD_WAIT_MS; waited += 200) {
+		if (transport_read_file(c->t, &data, dir, "completion.json",
+					64 * 1024, &ignored) == 0) {
+			rec = json_loadb(data.len ? data.data : "", data.len,
+					 0, NULL);
+			if (json_is_object(rec) &&
+			    json_is_string(json_object_get(rec, "sprint_id")) &&
+			    !strcmp(json_string_value(json_object_get(
+					    rec, "sprint_id")),
+				    id))
+				break;
+			json_decref(rec);
+			rec = NULL;
+		}
+		err_clear(&ignored);
+		nanosleep(&nap, NULL);
+	}
+	buf_release(&data);
+	err_release(&ignored);
+	return rec;
+}
+
 static int cancel_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		      struct err *err)
 {
@@ -68,8 +113,14 @@ static int cancel_run(struct ctx *ctx, const json_t *spec, json_t **data,
 		goto out;
 	if (json_array_size(ids) && sched_cancel(c.sched, ids, err) < 0)
 		goto out;
-	completion = json_pack("{s:s, s:s}", "status", "cancelled", "error",
-			       "cancelled on request");
+	completion = json_array_size(ids) ? job_record(&c, row) : NULL;
+	if (!completion)
+		completion = json_object();
+	/* The job's steps and cost stay; the state is the cancel's. */
+	json_object_set_new(completion, "status", json_string("cancelled"));
+	if (!json_is_string(json_object_get(completion, "error")))
+		json_object_set_new(completion, "error",
+				    json_string("cancelled on request"));
 	ev = json_pack("{s:s, s:O}", "source", "cancel", "job_ids", ids);
 	/* The lock is taken only now, after the scheduler answered. */
 	if (journal_begin(ctx->journal, err) < 0 ||
@@ -108,7 +159,9 @@ const struct primitive prim_cancel = {
 	.description = "Asks the sprint's scheduler to cancel the job (the "
 		       "job script traps the signal, stops the agent's "
 		       "process group and writes a cancelled completion), "
-		       "then records the sprint as cancelled. Cancelling a "
+		       "waits a few seconds for that record so that the "
+		       "steps and cost it holds are kept, then records the "
+		       "sprint as cancelled. Cancelling a "
 		       "sprint that already finished is `conflict`.",
 	.example = "{\"sprint_id\": \"sp-000000\"}",
 	.flags = PRIM_MUTATES | PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG |

@@ -43,7 +43,7 @@ static json_t *report(const json_t *row, const json_t *evidence)
 	const char *last = json_string_value(json_object_get(row,
 							      "last_heartbeat_at"));
 	json_t *out, *meta = NULL;
-	const json_t *kept;
+	const json_t *kept, *rec;
 
 	out = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
 			"sprint_id", json_object_get(row, "id"), "study",
@@ -57,10 +57,21 @@ static json_t *report(const json_t *row, const json_t *evidence)
 			json_object_get(row, "last_heartbeat_at"));
 	json_object_set_new(out, "last_heartbeat_age_s",
 			    last ? json_integer(age_of(last)) : json_null());
+	meta = json_loads(json_string_value(json_object_get(row, "metadata")),
+			  0, NULL);
+	/* What the job's own record said, once it finished. */
+	rec = json_object_get(meta, "completion");
+	json_object_set_new(out, "cost_usd",
+			    json_is_number(json_object_get(rec, "cost_usd"))
+				    ? json_copy(json_object_get(rec,
+								"cost_usd"))
+				    : json_null());
+	json_object_set_new(out, "steps",
+			    json_is_array(json_object_get(rec, "steps"))
+				    ? json_deep_copy(json_object_get(rec,
+								     "steps"))
+				    : json_null());
 	if (!evidence) {
-		meta = json_loads(json_string_value(json_object_get(
-					  row, "metadata")),
-				  0, NULL);
 		kept = json_object_get(meta, "evidence");
 		evidence = json_is_object(kept) ? kept : NULL;
 	}

@@ -38,7 +38,12 @@ test_expect_success 'cancel stops a hung sprint and its whole process group' '
 	test_json_field out .data.previous_state running &&
 	wait_file "$sprint_dir/completion.json" &&
 	test_json_field "$sprint_dir/completion.json" .status cancelled &&
-	wait_gone "$sprint_dir"
+	wait_gone "$sprint_dir" &&
+	hl status --spec "{\"sprint_id\":\"$sprint\"}" &&
+	test_json_field out .data.sprints.0.state cancelled &&
+	test_json_field out .data.sprints.0.error "cancelled (SIGTERM)" &&
+	json_field out .data.sprints.0.steps | grep -q "^\[" &&
+	json_field out .data.sprints.0.cost_usd | grep -qE "^[0-9.]+$"
 '
 
 test_expect_success 'cancelling a finished sprint is conflict and changes nothing' '

@@ -274,8 +274,10 @@ static void test_context_agent_argv_precedence(void **state)
 	(void)state;
 	load_ok(&cfg, base_config);
 	assert_int_equal(context_agent_argv(&argv, &cfg, "demo", &err), 0);
-	assert_argv(argv, "claude", "-p", "--output-format", "stream-json",
-		    "--verbose", NULL);
+	assert_string_equal(json_string_value(json_array_get(argv, 0)),
+			    "claude");
+	assert_string_equal(json_string_value(json_array_get(argv, 4)),
+			    "--verbose");
 	json_decref(argv);
 	config_release(&cfg);
 	load_ok(&cfg, "version: 1\n"
@@ -304,6 +306,56 @@ static void test_context_agent_argv_precedence(void **state)
 	assert_null(argv);
 	assert_int_equal(err.code, ERR_NOT_FOUND);
 	err_release(&err);
+	config_release(&cfg);
+}
+
+/*
+ * Claude Code gets the tool permissions as flags (the default lets a
+ * batch job work and refuses what waits for a person); a study's own
+ * list wins; a command that sets the flags itself, or another agent,
+ * is left as it is.
+ */
+static void test_context_agent_tools(void **state)
+{
+	struct config cfg = CONFIG_INIT;
+	struct err err = ERR_INIT;
+	json_t *argv = NULL;
+
+	(void)state;
+	load_ok(&cfg, "version: 1\n"
+		      "clusters: {a: {}}\n"
+		      "studies:\n"
+		      "  dflt: {cluster: a}\n"
+		      "  own: {cluster: a, agent_tools: {allow: [Read, "
+		      "\"Bash(git:*)\"], deny: []}}\n"
+		      "  flags: {cluster: a, agent_command: \"/opt/x/claude "
+		      "-p --allowedTools Read\"}\n"
+		      "  other: {cluster: a, agent_command: \"codex exec\"}\n");
+	assert_int_equal(context_agent_argv(&argv, &cfg, "dflt", &err), 0);
+	assert_string_equal(json_string_value(json_array_get(argv, 5)),
+			    "--allowedTools");
+	assert_non_null(strstr(json_string_value(json_array_get(argv, 6)),
+			       "Bash,Read,Write,Edit"));
+	assert_string_equal(json_string_value(json_array_get(argv, 7)),
+			    "--disallowedTools");
+	assert_non_null(strstr(json_string_value(json_array_get(argv, 8)),
+			       "AskUserQuestion"));
+	json_decref(argv);
+	assert_int_equal(context_agent_argv(&argv, &cfg, "own", &err), 0);
+	assert_string_equal(json_string_value(json_array_get(argv, 6)),
+			    "Read,Bash(git:*)");
+	assert_int_equal(json_array_size(argv), 7);
+	json_decref(argv);
+	assert_int_equal(context_agent_argv(&argv, &cfg, "flags", &err), 0);
+	assert_argv(argv, "/opt/x/claude", "-p", "--allowedTools", "Read",
+		    "--disallowedTools",
+		    "AskUserQuestion,ExitPlanMode,EnterPlanMode,ScheduleWakeup,"
+		    "CronCreate,CronDelete,CronList,RemoteTrigger",
+		    NULL);
+	json_decref(argv);
+	assert_int_equal(context_agent_argv(&argv, &cfg, "other", &err), 0);
+	assert_argv(argv, "codex", "exec", NULL);
+	json_decref(argv);
 	config_release(&cfg);
 }
 
@@ -402,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_context_order),
 		cmocka_unit_test(test_context_missing_file),
 		cmocka_unit_test(test_context_agent_argv_precedence),
+		cmocka_unit_test(test_context_agent_tools),
 		cmocka_unit_test(test_context_dirs_and_environment),
 	};
 
