@@ -58,10 +58,11 @@ int cluster_query_interval(const struct cluster *c)
 	const json_t *v = json_object_get(c->conf, "query_interval_s");
 	const char *s = json_string_value(json_object_get(c->conf,
 							   "scheduler"));
+	const struct sched_ops *kind = sched_kind(s ? s : "local");
 
 	if (json_is_integer(v))
 		return (int)json_integer_value(v);
-	if (!s || !strcmp(s, "local"))
+	if (kind && !kind->shared)
 		return 0;
 	return 30;
 }
