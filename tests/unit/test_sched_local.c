@@ -783,8 +783,8 @@ static void test_sched_local_past_jobs_left_alone(void **state)
 {
 	struct world w;
 	struct err err = ERR_INIT;
-	json_t *found = NULL;
-	char path[700], *done, *now;
+	json_t *found = NULL, *planted;
+	char path[700], *done, *now, *text;
 
 	(void)state;
 	world_open(&w, "history", 1, 10);
@@ -799,21 +799,32 @@ static void test_sched_local_past_jobs_left_alone(void **state)
 	json_decref(found);
 
 	/*
-	 * A record no index names, which a scan of jobs/ would take for a
-	 * queued job and fail to read: the queue, find and submissions
-	 * never look at it.
+	 * A queued record of the run sp-new that no index names: a queue
+	 * that scanned jobs/ would start it, and a find() that read every
+	 * spec would list it.  Neither looks at it.
 	 */
-	world_path(&w, path, sizeof(path), ".hpcloop-local/jobs/900");
-	assert_int_equal(mkdir(path, 0700), 0);
-	world_touch(&w, ".hpcloop-local/jobs/900/spec.json");
+	world_script(&w, path, sizeof(path), "planted.sh",
+		     "touch planted.ran\n");
+	planted = json_pack("{s:s, s:s, s:s, s:i, s:{}, s:{}}", "comment",
+			    "sp-new", "workdir", w.dir, "script", path,
+			    "time_limit_s", 0, "env", "environ");
+	text = json_dumps(planted, 0);
+	world_path(&w, path, sizeof(path),
+		   ".hpcloop-local/jobs/900/spec.json");
+	assert_int_equal(transport_write_file(w.t, path, text, strlen(text),
+					      0600, &err), 0);
 	now = submit_env(&w, "new", "true\n", "sp-new", 0, NULL);
 	assert_string_equal(wait_state(&w, now, "completed"), "completed");
 	assert_false(world_has(&w, ".hpcloop-local/jobs/900/supervisor"));
+	assert_false(world_has(&w, "planted.ran"));
 	assert_int_equal(sched_find(w.s, &found, "sp-new", &err), 0);
 	assert_int_equal(json_array_size(found), 1);
+	assert_string_equal(json_string_value(json_array_get(found, 0)), now);
 	json_decref(found);
 	/* An id that is not live is answered from its own record. */
 	assert_string_equal(query(&w, done, NULL), "completed");
+	json_decref(planted);
+	free(text);
 	free(done);
 	free(now);
 	world_close(&w);
