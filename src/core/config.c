@@ -720,6 +720,7 @@ static const char default_tail[] =
 	"    scheduler: local\n"
 	"    working_dir: sprints\n"
 	"    max_concurrent_jobs: 2\n"
+	"    cancel_grace_s: 10\n"
 	"    query_interval_s: 5\n"
 	"\n"
 	"studies:\n"

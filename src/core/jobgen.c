@@ -10,9 +10,13 @@
 #include "crypto.h"
 #include "embedded.h"
 #include "jobgen.h"
+#include "sched.h"
 #include "template.h"
 #include "xalloc.h"
 #include "banned.h"
+
+/* The most text of scheduler directives in a script header. */
+#define JOBGEN_HEADER_MAX (64 * 1024)
 
 /* Set key 'k' of 'vars' to the base64 of the string 's'. */
 static void set_b64(json_t *vars, const char *k, const char *s)
@@ -61,30 +65,43 @@ static int root_int(const struct config *cfg, const char *key)
 }
 
 /*
- * Scheduler directives for the header of the script, from the layered
- * job options (keys and values were checked by context_job_options).
+ * The header lines of the script as an array of {"line": text} in
+ * '*out' (new): the directives of the scheduler 'scheduler' for the
+ * layered job options 'opts' and the time limit 'time_limit_s' (the
+ * keys and values were checked by config_job_options).
  */
-static json_t *header_lines(const char *scheduler, const json_t *opts)
+static int header_lines(json_t **out, const char *scheduler,
+			const json_t *opts, int time_limit_s,
+			struct err *err)
 {
-	json_t *lines = json_array();
-	const char *k;
-	json_t *v;
-	struct buf b = BUF_INIT;
+	const struct sched_ops *kind = sched_kind(scheduler);
+	struct sched_submit req;
+	struct buf text = BUF_INIT;
+	const char *line, *end;
 
-	json_object_foreach((json_t *)opts, k, v) {
-		buf_release(&b);
-		if (!strcmp(scheduler, "slurm"))
-			buf_addf(&b, "#SBATCH --%s=%s", k,
-				 json_string_value(v));
-		else if (!strcmp(scheduler, "sge"))
-			buf_addf(&b, "#$ -%s %s", k, json_string_value(v));
-		else
-			continue;
-		json_array_append_new(lines,
-				      json_pack("{s:s}", "line", buf_str(&b)));
+	*out = NULL;
+	if (!kind)
+		return err_set(err, ERR_CONFIG_INVALID,
+			       "scheduler '%s' is not available in this build",
+			       scheduler);
+	memset(&req, 0, sizeof(req));
+	req.job_options = opts;
+	req.time_limit_s = time_limit_s;
+	buf_init(&text, JOBGEN_HEADER_MAX);
+	if (kind->directives(&text, &req, err) < 0) {
+		buf_release(&text);
+		return -1;
 	}
-	buf_release(&b);
-	return lines;
+	*out = json_array();
+	for (line = buf_str(&text); *line; line = *end ? end + 1 : end) {
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		json_array_append_new(*out, json_pack("{s:s%}", "line", line,
+						      (size_t)(end - line)));
+	}
+	buf_release(&text);
+	return 0;
 }
 
 /* Render every prompt into g->files and the prompt vars into 'pv'. */
@@ -148,6 +165,7 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 	const json_t *study = config_study(cfg, req->study);
 	const json_t *cluster, *v;
 	json_t *vars = NULL, *pvars = NULL, *argv_b64 = NULL, *env = NULL;
+	json_t *header = NULL;
 	const char *s, *k, *url;
 	double hours;
 	size_t i;
@@ -173,6 +191,9 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 	v = json_object_get(study, "red_team_max_rounds");
 	g->red_team_rounds = (int)json_integer_value(v);
 
+	if (header_lines(&header, g->scheduler, g->job_options,
+			 g->time_limit_s, err) < 0)
+		goto out;
 	pvars = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "idea", req->idea,
 			  "study", req->study, "sprint_id", req->sprint_id,
 			  "context", g->context, "round", 0, "max_rounds",
@@ -180,8 +201,7 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 	vars = json_object();
 	json_object_set_new(vars, "sprint_id", json_string(req->sprint_id));
 	json_object_set_new(vars, "study", json_string(req->study));
-	json_object_set_new(vars, "header_lines",
-			    header_lines(g->scheduler, g->job_options));
+	json_object_set(vars, "header_lines", header);
 	set_b64(vars, "sprint_dir_b64", req->sprint_dir);
 	set_b64(vars, "idea_b64", req->idea);
 	set_b64(vars, "context_b64", g->context);
@@ -230,6 +250,7 @@ out:
 	json_decref(pvars);
 	json_decref(argv_b64);
 	json_decref(env);
+	json_decref(header);
 	return r;
 }
 

@@ -1,6 +1,7 @@
 /*
- * sched.c: the scheduler registry, state names, and sched_open() (see
- * sched.h).  The kinds themselves live in sched_<kind>.c.
+ * sched.c: the table of scheduler kinds, state names, and sched_open()
+ * (see sched.h).  The kinds themselves live in sched_<kind>.c; a new
+ * kind is one line in kinds[].
  */
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +9,6 @@
 #include "sched.h"
 #include "xalloc.h"
 #include "banned.h"
-
-/* The most kinds that can be registered besides "local". */
-#define SCHED_KINDS_MAX 8
 
 static const char *const state_names[] = {
 	[SCHED_PENDING] = "pending",
@@ -26,9 +24,12 @@ static const char *const state_names[] = {
 
 #define STATE_COUNT (sizeof(state_names) / sizeof(state_names[0]))
 
-/* The registered kinds, in registration order. */
-static const struct sched_ops *kinds[SCHED_KINDS_MAX];
-static size_t nkinds;
+/* Every kind this build has. */
+static const struct sched_ops *const kinds[] = {
+	&sched_local_ops,
+};
+
+#define KIND_COUNT (sizeof(kinds) / sizeof(kinds[0]))
 
 const char *sched_state_name(enum sched_state s)
 {
@@ -64,32 +65,14 @@ int sched_state_terminal(enum sched_state s)
 	}
 }
 
-void sched_register(const struct sched_ops *ops)
+const struct sched_ops *sched_kind(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < nkinds; i++) {
-		if (!strcmp(kinds[i]->name, ops->name)) {
-			kinds[i] = ops;
-			return;
-		}
-	}
-	if (nkinds == SCHED_KINDS_MAX)
-		BUG("too many scheduler kinds registered");
-	kinds[nkinds++] = ops;
-}
-
-/* The kind called 'name', or NULL. */
-static const struct sched_ops *find_kind(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nkinds; i++) {
+	for (i = 0; name && i < KIND_COUNT; i++) {
 		if (!strcmp(kinds[i]->name, name))
 			return kinds[i];
 	}
-	if (!strcmp(name, sched_local_ops.name))
-		return &sched_local_ops;
 	return NULL;
 }
 
@@ -107,7 +90,7 @@ int sched_open(struct sched **out, struct transport *t,
 							 "scheduler"));
 	if (!kind)
 		kind = "local";
-	ops = find_kind(kind);
+	ops = sched_kind(kind);
 	if (!ops)
 		return err_set(err, ERR_CONFIG_INVALID,
 			       "scheduler '%s' is not available in this build",

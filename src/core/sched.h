@@ -1,14 +1,16 @@
 /*
- * sched.h: the batch scheduler interface, and the registry of the
+ * sched.h: the batch scheduler interface, and the table of the
  * schedulers hpcloop knows.
  *
- * A scheduler turns a job script into a job id (submit), tells the
- * state of many jobs in one call (query), cancels jobs, and finds the
- * jobs of a run again after a crash (find).  Each kind ("local" in
+ * A scheduler writes the header lines of a job script from the job
+ * options (directives), turns a job script into a job id (submit), tells
+ * the state of many jobs in one call (query), cancels jobs, and finds
+ * the jobs of a run again after a crash (find).  Each kind ("local" in
  * sched_local.c; "slurm" and "sge" later) fills in a const struct
- * sched_ops; sched_open() picks one by the cluster's "scheduler" key.
- * Every state comes with its evidence: a state nobody can confirm is
- * "unknown" or "lost", never success.
+ * sched_ops, and sched.c lists them all in one static table;
+ * sched_open() picks one by the cluster's "scheduler" key.  Every state
+ * comes with its evidence: a state nobody can confirm is "unknown" or
+ * "lost", never success.
  *
  *	struct sched *s;
  *	if (sched_open(&s, t, cluster, "hpc", state_dir, err) < 0)
@@ -16,12 +18,20 @@
  *	if (sched_submit(s, &job_id, &req, err) < 0) ...
  *	if (sched_query(s, &states, ids, err) < 0) ...
  *	sched_close(s);
+ *
+ * Errors every operation may give: ERR_SCHEDULER_UNAVAILABLE when the
+ * scheduler did not answer (retry later), ERR_SCHEDULER_REJECTED when it
+ * refused what was asked (the message names why), ERR_IO_FAILED when a
+ * file of this machine could not be read or written, the transport's own
+ * codes (transport.h) when the cluster could not be reached, and
+ * ERR_INTERNAL for a caller's mistake (an argument of the wrong type).
  */
 #ifndef HPCLOOP_SCHED_H
 #define HPCLOOP_SCHED_H
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "err.h"
 #include "transport.h"
 
@@ -35,10 +45,10 @@ enum sched_state {
 	SCHED_UNKNOWN,		/* the scheduler does not know the id */
 	SCHED_LOST,		/* vanished without an exit record */
 	SCHED_REQUEUED		/* back in the queue after a preemption or
-				   requeue; not terminal */
+				   a requeue; it will start again */
 };
 
-/* "pending", "running", ..., "timed_out", "unknown", "lost"; static. */
+/* "pending", "running", ..., "lost", "requeued"; static. */
 const char *sched_state_name(enum sched_state s);
 /* Set '*out' to the state called 'name'; -1 when there is none. */
 int sched_state_from_name(enum sched_state *out, const char *name);
@@ -62,42 +72,78 @@ struct sched;
 
 /*
  * The operations of one kind of scheduler.  Each fills 'err' and
- * returns -1 on failure; out-parameters are new and NULL on failure.
+ * returns -1 on failure; out-parameters are new, owned by the caller,
+ * and NULL (or empty) on failure.  Every operation but 'directives'
+ * takes the handle opened by sched_open(); the sched_<op>() functions
+ * below check their arguments and call these.
  */
 struct sched_ops {
 	const char *name;	/* "local", "slurm", "sge" */
 	/*
 	 * 1 for a scheduler shared with other users (slurm, sge): its
-	 * queries go through the shared query budget (observe.h); 0 for
-	 * one that is cheap to ask on every call (local).
+	 * queries go through the shared query budget of the journal
+	 * (observe.h), never faster than the cluster's
+	 * query_interval_s.  0 for one that only this account uses
+	 * (local): the caller may query it on every call.
 	 */
 	int shared;
 	/*
 	 * Called by sched_open() once the handle is filled in, to check
-	 * the cluster and set up 's->priv'; may be NULL.
+	 * the cluster's settings and set up 's->priv'; may be NULL.  A
+	 * setting that is missing or wrong is ERR_CONFIG_INVALID naming
+	 * the key ("clusters.hpc.max_concurrent_jobs is missing").
 	 */
 	int (*open)(struct sched *s, struct err *err);
-	/* Submit 'req'; '*job_id_out' is a new string. */
+	/*
+	 * Append to 'out' (a buf set up by the caller with its own limit)
+	 * the lines the scheduler reads in the header of a job script,
+	 * each ending in '\n' ("#SBATCH --mem=4G\n" for slurm, "#$ -l
+	 * h_vmem=4G\n" for sge), from 'req'->job_options and
+	 * 'req'->time_limit_s; the other fields of 'req' may be NULL and
+	 * are not read.  A pure function: no handle, no I/O, the same
+	 * answer for the same 'req'.  The keys and values of job_options
+	 * were already checked by config_job_options() (identifiers;
+	 * values without newlines).  An option the kind cannot express is
+	 * ERR_SCHEDULER_REJECTED naming it; more text than the limit of
+	 * 'out' is ERR_SPEC_INVALID.  On failure 'out' holds what it held
+	 * before.  A kind with no header syntax (local) appends nothing
+	 * and refuses nothing.
+	 */
+	int (*directives)(struct buf *out, const struct sched_submit *req,
+			  struct err *err);
+	/*
+	 * Submit 'req'; '*job_id_out' is a new string.  When it fails,
+	 * nothing was submitted, or find() shows what was.  A bad job
+	 * option or time is ERR_SCHEDULER_REJECTED; a missing 'workdir'
+	 * or script ERR_PRECONDITION_FAILED.
+	 */
 	int (*submit)(struct sched *s, char **job_id_out,
 		      const struct sched_submit *req, struct err *err);
 	/*
-	 * The states of all the ids in the array 'job_ids' in one call:
-	 * a new object {job_id: {"state": name, "evidence": {...}}}.
-	 * Ids the scheduler does not know are "unknown", or "lost" when
-	 * the evidence shows the job vanished without an exit record.
+	 * The states of all the ids in the array of strings 'job_ids', in
+	 * one call however many there are (one squeue, then sacct only for
+	 * those that left the queue): a new object {job_id: {"state":
+	 * name, "evidence": {"source": kind, ...}}} with one entry per
+	 * distinct id.  Ids the scheduler does not know are "unknown", or
+	 * "lost" when the evidence shows the job vanished without an exit
+	 * record.
 	 */
 	int (*query)(struct sched *s, json_t **out, const json_t *job_ids,
 		     struct err *err);
 	/*
-	 * Cancel the ids in the array 'job_ids'.  Ids that already ended
-	 * or are not known are left alone: that is not an error here.
+	 * Cancel the ids in the array of strings 'job_ids'.  Ids that
+	 * already ended or are not known are left alone: that is not an
+	 * error here.
 	 */
 	int (*cancel)(struct sched *s, const json_t *job_ids,
 		      struct err *err);
 	/*
-	 * The ids of the jobs whose name or comment contains 'run_id', as
-	 * a new array (for reconciling after a crash between submit and
-	 * the journal commit).
+	 * The ids of the jobs submitted with the comment 'run_id', as a
+	 * new array of strings, oldest first (for reconciling after a
+	 * crash between submit and the journal commit).  Only jobs that
+	 * really exist are listed: queued (they will run), running, or
+	 * ended.  A submission cut short before its job existed is not
+	 * listed, so the caller may submit again.
 	 */
 	int (*find)(struct sched *s, json_t **out, const char *run_id,
 		    struct err *err);
@@ -116,13 +162,22 @@ struct sched {
 };
 
 /*
+ * The kind called 'name' ("local", ...) from the static table, or NULL
+ * when this build has none of that name.  Static storage.
+ */
+const struct sched_ops *sched_kind(const char *name);
+
+/*
  * Open the scheduler named by 'cluster'["scheduler"] ("local" when
  * absent, or when 'cluster' is NULL) reached through the transport 't'
- * (borrowed; it must outlive the scheduler).  'cluster_name' names it in
- * messages.  'state_dir' is where the kind may keep its own files: the
- * local scheduler keeps its job records there (e.g.
- * <working_dir>/.hpcloop-local).  An unknown scheduler is
- * ERR_CONFIG_INVALID.  '*out' is new (free it with sched_close()).
+ * (borrowed; it must outlive the scheduler).  'cluster' is the cluster's
+ * config object (borrowed; a reference is kept), its settings already
+ * filled in from their defaults.  'cluster_name' names it in messages.
+ * 'state_dir' is where the kind may keep its own files: the local
+ * scheduler keeps its job records there (e.g.
+ * <working_dir>/.hpcloop-local).  An unknown scheduler, or a setting
+ * the kind needs that is missing, is ERR_CONFIG_INVALID.  '*out' is new
+ * (free it with sched_close()).
  */
 int sched_open(struct sched **out, struct transport *t,
 	       const json_t *cluster, const char *cluster_name,
@@ -130,13 +185,6 @@ int sched_open(struct sched **out, struct transport *t,
 
 /* Close 's' (which may be NULL). */
 void sched_close(struct sched *s);
-
-/*
- * Make the kind 'ops' (static) known to sched_open(), replacing one of
- * the same name.  Call at start-up, before any thread starts.  "local"
- * is always known.
- */
-void sched_register(const struct sched_ops *ops);
 
 /* The calls through 's->ops', for callers' convenience. */
 int sched_submit(struct sched *s, char **job_id_out,

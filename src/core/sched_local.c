@@ -1,29 +1,53 @@
 /*
  * sched_local.c: the "local" scheduler, which runs jobs as detached
- * processes on this machine.  It is the embedded default, so everything
- * works with no cluster at all.
+ * processes on this machine: the parent side (records, submission,
+ * query, cancel, find and the queue).  What runs after fork(), the
+ * supervisor and the job, is in sched_local_child.c.  It is the
+ * embedded default, so everything works with no cluster at all.
  *
- * Each job has a record directory <state_dir>/jobs/<id>/ holding:
+ * The state directory holds:
  *
- *	spec.json	 the submission (0600: its environment may hold secrets)
- *	queued		 present while the job waits for a free slot
- *	launched	 written just before the job is started
- *	supervisor	 "<pid> <start>" of the supervisor process
- *	start_time	 start time of the job process (/proc/<pid>/stat #22)
- *	pid		 the job's process group leader
- *	cancel_requested the cancel grace period in seconds
- *	exit_status	 {"exit_code", "signal", "reason", "ended_at"}
+ *	lock		 flock()ed around every change and every look
+ *	next_id		 the next job id; ids never repeat
+ *	jobs/<id>/	 the record of job <id>:
+ *	  spec.json	   the submission (0600: its environment may hold
+ *			   secrets); the job exists from the moment it is
+ *			   there, and not before
+ *	  supervisor	   "<pid> <start>" of the supervisor: the job was
+ *			   started (absent: it is queued)
+ *	  start_time	   start time of the job (/proc/<pid>/stat #22)
+ *	  pid		   the job's process group leader
+ *	  cancel_requested the cancel grace period in seconds
+ *	  exit_status	   {"exit_code", "signal", "reason", "ended_at"}
+ *	live/<id>	 one entry per job not yet seen to end (queued or
+ *			 started), holding its by-run key: the queue and
+ *			 the count of active jobs read only this
+ *	by-run/<key>/<id> one entry per job whose comment (the run id)
+ *			 encodes to <key>, for find()
  *
- * Ids come from the counter <state_dir>/next_id and never repeat.  All
- * changes to the queue happen under flock() on <state_dir>/lock.
+ * So no operation lists or reads the records of past jobs: the next id
+ * is the counter, the queue is live/ (an ended job leaves it at the
+ * next look), find() reads one by-run directory, and a query reads the
+ * records of the ids it is given.
  *
- * A job is started by a double fork: the grandchild, in a new session,
- * is the supervisor; it forks the job (bash on the script, in its own
- * process group), records its pid, enforces the time limit and the
- * cancel grace period, and writes exit_status when the job ends.  The
- * supervisor runs after fork() in a process that may have had threads,
- * so it calls only async-signal-safe functions on data prepared before
- * the fork: no stdio, no jansson, no malloc.
+ * Submission is crash-safe.  Under the lock it claims an id, writes the
+ * live and by-run entries, and then spec.json, which is the commit:
+ * killed before it, the job does not exist (find() ignores entries
+ * without a spec.json, and the next look at the live index drops both
+ * entries); killed after it, the job is queued and the next submit or
+ * query starts it.  A start
+ * forks the supervisor, which records itself and forks the job, which
+ * records its pid; both keep a copy of the lock until those records are
+ * written, so even a parent killed in the middle of a start leaves the
+ * next lock holder a record that says either "started" (supervisor) or
+ * "queued" (none), never half of one.  The fault points, in order:
+ * local.after_id, local.after_live, local.after_by_run,
+ * local.after_record, local.after_fork, local.after_pid.
+ *
+ * The file is longer than most in src/ because every part of it shares
+ * the record layout above, which nothing outside it may know; banners
+ * divide it: paths and records, inspecting a job, starting a job,
+ * submission, query/cancel/find, directives and opening.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -31,6 +55,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,31 +64,25 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "fault.h"
 #include "ids.h"
 #include "sched.h"
+#include "sched_local_child.h"
 #include "transport.h"
-#include "proc.h"
 #include "xalloc.h"
 #include "banned.h"
 
 extern char **environ;
 
-/* Seconds from SIGUSR1 (time limit) to SIGTERM, and on to SIGKILL. */
-#define LOCAL_ESCALATE_S 10
-/* How long a start waits for the pid file. */
-#define LOCAL_START_WAIT_MS 5000
-/* How long a record may sit without a pid before it counts as lost. */
-#define LOCAL_STARTING_S 30
-/* How often the supervisor looks at its job, in nanoseconds. */
-#define LOCAL_TICK_NS 100000000L
 /* The largest spec.json read back. */
 #define LOCAL_SPEC_MAX (1024 * 1024)
 /* The largest small record file read back. */
 #define LOCAL_SMALL_MAX 4096
+/* The longest by-run key (an encoded comment), within NAME_MAX. */
+#define LOCAL_KEY_MAX 200
 /* Fallback bound for closing descriptors when close_range() fails. */
 #define LOCAL_FD_LOOP_MAX 65536
 
@@ -72,509 +91,6 @@ struct sched_local {
 	int max_jobs;	/* cluster.max_concurrent_jobs */
 	int grace_s;	/* cluster.cancel_grace_s */
 };
-
-/* ------------------------------------------------------------------ */
-/* Async-signal-safe helpers (usable after fork)                       */
-/* ------------------------------------------------------------------ */
-
-/* A fixed-size text being built without allocating. */
-struct text {
-	char b[512];	/* NUL-terminated contents */
-	size_t n;	/* length */
-};
-
-/* Append 's' to 't', silently cut at its size. */
-static void text_add(struct text *t, const char *s)
-{
-	while (*s && t->n < sizeof(t->b) - 1)
-		t->b[t->n++] = *s++;
-	t->b[t->n] = '\0';
-}
-
-/* Append the decimal 'v' to 't', at least 'width' digits. */
-static void text_add_u64(struct text *t, uint64_t v, int width)
-{
-	char digits[24];
-	int i = 0;
-
-	do {
-		digits[i++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v && i < (int)sizeof(digits));
-	while (i < width && i < (int)sizeof(digits))
-		digits[i++] = '0';
-	while (i > 0 && t->n < sizeof(t->b) - 1)
-		t->b[t->n++] = digits[--i];
-	t->b[t->n] = '\0';
-}
-
-/* Append the signed decimal 'v' to 't'. */
-static void text_add_i64(struct text *t, int64_t v)
-{
-	if (v < 0) {
-		text_add(t, "-");
-		text_add_u64(t, (uint64_t)0 - (uint64_t)v, 1);
-	} else {
-		text_add_u64(t, (uint64_t)v, 1);
-	}
-}
-
-/*
- * Append the UTC time 'secs' (since the epoch) to 't' as in ids.h,
- * "2026-11-22T02:07:50Z", without gmtime_r() (which takes a lock).
- * The date is Howard Hinnant's civil_from_days().
- */
-static void text_add_iso(struct text *t, int64_t secs)
-{
-	int64_t days = secs / 86400, rem = secs % 86400;
-	int64_t z, era, yoe, doy, mp, year;
-	uint64_t doe, month, day;
-
-	if (rem < 0) {
-		rem += 86400;
-		days--;
-	}
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (uint64_t)(z - era * 146097);
-	yoe = (int64_t)((doe - doe / 1460 + doe / 36524 - doe / 146096) /
-			365);
-	doy = (int64_t)doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	day = (uint64_t)(doy - (153 * mp + 2) / 5 + 1);
-	month = (uint64_t)(mp < 10 ? mp + 3 : mp - 9);
-	year = yoe + era * 400 + (month <= 2);
-	text_add_u64(t, (uint64_t)year, 4);
-	text_add(t, "-");
-	text_add_u64(t, month, 2);
-	text_add(t, "-");
-	text_add_u64(t, day, 2);
-	text_add(t, "T");
-	text_add_u64(t, (uint64_t)(rem / 3600), 2);
-	text_add(t, ":");
-	text_add_u64(t, (uint64_t)(rem / 60 % 60), 2);
-	text_add(t, ":");
-	text_add_u64(t, (uint64_t)(rem % 60), 2);
-	text_add(t, "Z");
-}
-
-/* The monotonic clock in milliseconds. */
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Sleep for 'ns' nanoseconds (below a second). */
-static void nap(long ns)
-{
-	struct timespec ts = { 0, ns };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Whether 'path' exists. */
-static int path_exists(const char *path)
-{
-	struct stat sb;
-
-	return stat(path, &sb) == 0;
-}
-
-/*
- * Read at most 'size' - 1 bytes of 'path' into 'out', NUL-terminated.
- * Returns the length, or -1.
- */
-static ssize_t read_small(const char *path, char *out, size_t size)
-{
-	size_t got = 0;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while (got < size - 1) {
-		n = read(fd, out + got, size - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	out[got] = '\0';
-	return (ssize_t)got;
-}
-
-/*
- * Parse the decimal number at '*p' into '*out', moving '*p' past it.
- * Returns 0, or -1 when there are no digits or it overflows.
- */
-static int parse_u64(const char **p, uint64_t *out)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	while (*s >= '0' && *s <= '9') {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-		s++;
-	}
-	*p = s;
-	*out = v;
-	return 0;
-}
-
-/*
- * Read the file 'path' holding one or two numbers separated by a space
- * ("123\n" or "123 456\n") into 'a' and, when 'b' is not NULL, 'b'.
- * Returns 0 or -1.
- */
-static int read_numbers(const char *path, uint64_t *a, uint64_t *b)
-{
-	char text[64];
-	const char *p = text;
-
-	if (read_small(path, text, sizeof(text)) <= 0)
-		return -1;
-	if (parse_u64(&p, a) < 0)
-		return -1;
-	if (!b)
-		return 0;
-	if (*p != ' ')
-		return -1;
-	p++;
-	return parse_u64(&p, b);
-}
-
-/*
- * Read /proc/'pid'/stat: its start time (field 22, in clock ticks since
- * boot) into '*start_out' and its state letter (field 3) into
- * '*state_out' (may be NULL).  Returns 0, or -1 when there is no such
- * process.
- */
-static int proc_read(uint64_t pid, uint64_t *start_out, char *state_out)
-{
-	struct text path = { "", 0 };
-	char stat[1024];
-	const char *p, *close_paren = NULL;
-	int field;
-
-	text_add(&path, "/proc/");
-	text_add_u64(&path, pid, 1);
-	text_add(&path, "/stat");
-	if (read_small(path.b, stat, sizeof(stat)) <= 0)
-		return -1;
-	/* The command name in field 2 may hold spaces and parentheses. */
-	for (p = stat; *p; p++) {
-		if (*p == ')')
-			close_paren = p;
-	}
-	if (!close_paren || close_paren[1] != ' ')
-		return -1;
-	p = close_paren + 2;
-	if (state_out)
-		*state_out = *p;
-	for (field = 3; field < 22; field++) {
-		while (*p && *p != ' ')
-			p++;
-		if (!*p)
-			return -1;
-		p++;
-	}
-	return parse_u64(&p, start_out);
-}
-
-/*
- * Whether the process 'pid' is alive and is the one that started at
- * 'start' (a recycled pid has another start time).  Zombies are dead.
- */
-static int proc_alive(uint64_t pid, uint64_t start)
-{
-	uint64_t now_start;
-	char state;
-
-	if (pid == 0 || pid > INT_MAX)
-		return 0;
-	if (proc_read(pid, &now_start, &state) < 0)
-		return 0;
-	return now_start == start && state != 'Z' && state != 'X';
-}
-
-/*
- * Write the 'len' bytes of 'data' to 'path' atomically through 'tmp'
- * (both prepared by the caller).  Returns 0 or -1.
- */
-static int write_small(const char *tmp, const char *path, const char *data,
-		       size_t len)
-{
-	ssize_t w;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		return -1;
-	while (len) {
-		w = write(fd, data, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			close(fd);
-			unlink(tmp);
-			return -1;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	fsync(fd);
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* The supervisor                                                      */
-/* ------------------------------------------------------------------ */
-
-/* Everything the supervisor needs, prepared before the first fork. */
-struct launch {
-	char *sup_path, *sup_tmp;	/* supervisor file and its temp */
-	char *pid_path, *pid_tmp;	/* pid file and its temp */
-	char *start_path, *start_tmp;	/* start_time file and its temp */
-	char *exit_path, *exit_tmp;	/* exit_status file and its temp */
-	char *cancel_path;		/* cancel_requested marker */
-	char *workdir;			/* where the job runs */
-	char *stdout_path;		/* the job's standard output */
-	char *stderr_path;		/* the job's standard error */
-	char *argv[3];			/* "bash", the script, NULL */
-	char **envp;			/* the job's environment */
-	int time_limit_s;		/* 0: none */
-	int grace_s;			/* cancel grace when unreadable */
-	int fd_max;			/* bound for closing descriptors */
-};
-
-/* Write 'msg' and 'arg' to the standard error of a failing job. */
-static void job_complain(const char *msg, const char *arg)
-{
-	struct text t = { "", 0 };
-	ssize_t w;
-
-	text_add(&t, "hpcloop: ");
-	text_add(&t, msg);
-	text_add(&t, arg);
-	text_add(&t, "\n");
-	w = write(2, t.b, t.n);
-	(void)w;
-}
-
-/* Open 'path' for appending onto descriptor 'target'; 0 or -1. */
-static int open_onto(const char *path, int target)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-	if (fd < 0)
-		return -1;
-	if (fd != target) {
-		if (dup2(fd, target) < 0)
-			return -1;
-		close(fd);
-	}
-	return 0;
-}
-
-/*
- * The job process: its own process group, its output files, its
- * directory, then bash on the script.  Never returns.
- */
-static void __attribute__((noreturn)) job_run(const struct launch *l)
-{
-	setpgid(0, 0);
-	if (open_onto(l->stdout_path, 1) < 0)
-		_exit(126);
-	if (open_onto(l->stderr_path, 2) < 0) {
-		job_complain("cannot open ", l->stderr_path);
-		_exit(126);
-	}
-	if (chdir(l->workdir) < 0) {
-		job_complain("cannot enter ", l->workdir);
-		_exit(126);
-	}
-	execve("/bin/bash", l->argv, l->envp);
-	job_complain("cannot run /bin/bash for ", l->argv[1]);
-	_exit(127);
-}
-
-/* Stdio to /dev/null, every other descriptor closed. */
-static void supervisor_detach(const struct launch *l)
-{
-	int fd = open("/dev/null", O_RDWR);
-
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	if (close_range(3, ~0U, 0) < 0) {
-		for (fd = 3; fd < l->fd_max; fd++)
-			close(fd);
-	}
-}
-
-/* Write "<pid> <start>\n" or "<pid>\n" (start 0) to 'path' via 'tmp'. */
-static void write_pid_file(const char *tmp, const char *path, uint64_t pid,
-			   uint64_t start, int with_start)
-{
-	struct text t = { "", 0 };
-
-	text_add_u64(&t, pid, 1);
-	if (with_start) {
-		text_add(&t, " ");
-		text_add_u64(&t, start, 1);
-	}
-	text_add(&t, "\n");
-	write_small(tmp, path, t.b, t.n);
-}
-
-/* The cancel grace in the marker 'path', or 'fallback' seconds. */
-static int read_grace(const char *path, int fallback)
-{
-	uint64_t v;
-
-	if (read_numbers(path, &v, NULL) < 0 || v > 86400)
-		return fallback;
-	return (int)v;
-}
-
-/*
- * Record how the job ended, from the waitid() answer 'si', in the
- * exit_status file: 'timed_out' when the time limit was enforced; a
- * cancel marker wins over both.
- */
-static void write_exit_status(const struct launch *l, const siginfo_t *si,
-			      int timed_out)
-{
-	struct text t = { "", 0 };
-	struct timespec now;
-	const char *reason = "exited";
-
-	if (path_exists(l->cancel_path))
-		reason = "cancelled";
-	else if (timed_out)
-		reason = "timed_out";
-	clock_gettime(CLOCK_REALTIME, &now);
-	text_add(&t, "{\"exit_code\": ");
-	if (si->si_code == CLD_EXITED) {
-		text_add_i64(&t, si->si_status);
-		text_add(&t, ", \"signal\": null");
-	} else {
-		text_add(&t, "null, \"signal\": ");
-		text_add_i64(&t, si->si_status);
-	}
-	text_add(&t, ", \"reason\": \"");
-	text_add(&t, reason);
-	text_add(&t, "\", \"ended_at\": \"");
-	text_add_iso(&t, (int64_t)now.tv_sec);
-	text_add(&t, "\"}\n");
-	write_small(l->exit_tmp, l->exit_path, t.b, t.n);
-}
-
-/*
- * Wait for the job 'job' without reaping it (so its pid, and its process
- * group, stay reserved until exit_status is written), enforcing the time
- * limit and the cancel grace of 'l'.  Fills 'si'; returns 1 when the
- * time limit was enforced, 0 otherwise, -1 when waiting failed.
- */
-static int supervise_wait(const struct launch *l, pid_t job, siginfo_t *si)
-{
-	int64_t t0 = mono_ms(), now, cancel_at = 0, usr1_at = 0;
-	int64_t limit_ms = (int64_t)l->time_limit_s * 1000;
-	int64_t step_ms = (int64_t)LOCAL_ESCALATE_S * 1000;
-	int64_t grace_ms = 0;
-	int cancel_seen = 0, killed = 0, stage = 0;
-
-	for (;;) {
-		memset(si, 0, sizeof(*si));
-		if (waitid(P_PID, (id_t)job, si,
-			   WEXITED | WNOHANG | WNOWAIT) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (si->si_pid == job)
-			return stage > 0;
-		now = mono_ms();
-		if (!cancel_seen && path_exists(l->cancel_path)) {
-			cancel_seen = 1;
-			cancel_at = now;
-			grace_ms = (int64_t)read_grace(l->cancel_path,
-						       l->grace_s) * 1000;
-		}
-		if (cancel_seen && !killed && now - cancel_at >= grace_ms) {
-			kill(-job, SIGKILL);
-			killed = 1;
-		}
-		if (limit_ms > 0 && stage == 0 && now - t0 >= limit_ms) {
-			kill(-job, SIGUSR1);
-			usr1_at = now;
-			stage = 1;
-		} else if (stage == 1 && now - usr1_at >= step_ms) {
-			kill(-job, SIGTERM);
-			stage = 2;
-		} else if (stage == 2 && now - usr1_at >= 2 * step_ms) {
-			kill(-job, SIGKILL);
-			stage = 3;
-		}
-		nap(LOCAL_TICK_NS);
-	}
-}
-
-/*
- * The supervisor: detach, record itself, fork the job, record the job,
- * wait for it and record how it ended.  Never returns.
- */
-static void __attribute__((noreturn)) supervise(const struct launch *l)
-{
-	uint64_t self_start = 0, job_start = 0;
-	siginfo_t si;
-	pid_t job;
-	int timed_out;
-
-	proc_reset_signals();
-	supervisor_detach(l);
-	if (proc_read((uint64_t)getpid(), &self_start, NULL) == 0)
-		write_pid_file(l->sup_tmp, l->sup_path, (uint64_t)getpid(),
-			       self_start, 1);
-	job = fork();
-	if (job < 0)
-		_exit(1);
-	if (job == 0)
-		job_run(l);
-	setpgid(job, job);
-	/* The job is not reaped yet, so /proc/<job> is there. */
-	proc_read((uint64_t)job, &job_start, NULL);
-	write_pid_file(l->start_tmp, l->start_path, job_start, 0, 0);
-	write_pid_file(l->pid_tmp, l->pid_path, (uint64_t)job, 0, 0);
-	/* A cancel that came while the job was starting saw no pid. */
-	if (path_exists(l->cancel_path))
-		kill(-job, SIGTERM);
-	timed_out = supervise_wait(l, job, &si);
-	if (timed_out < 0)
-		_exit(1);
-	/* Whatever the job left running in its group goes with it. */
-	kill(-job, SIGKILL);
-	write_exit_status(l, &si, timed_out);
-	while (waitpid(job, NULL, 0) < 0 && errno == EINTR)
-		;
-	_exit(0);
-}
 
 /* ------------------------------------------------------------------ */
 /* Paths, records and the lock                                         */
@@ -586,15 +102,35 @@ static const struct sched_local *settings(const struct sched *s)
 	return s->priv;
 }
 
+/* A new string: the state directory of 's', '/', then 'fmt' and on. */
+static char *state_path(const struct sched *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static char *state_path(const struct sched *s, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	buf_addf(&b, "%s/", s->state_dir);
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	return buf_detach(&b, NULL);
+}
+
 /* A new string: the record file 'name' of job 'id' ("" for the dir). */
 static char *job_path(const struct sched *s, const char *id,
 		      const char *name)
 {
-	struct buf b = BUF_INIT;
+	return state_path(s, "jobs/%s%s%s", id, *name ? "/" : "", name);
+}
 
-	buf_addf(&b, "%s/jobs/%s%s%s", s->state_dir, id, *name ? "/" : "",
-		 name);
-	return buf_detach(&b, NULL);
+/* Whether 'path' exists. */
+static int path_exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
 }
 
 /* Whether the record file 'name' of job 'id' exists. */
@@ -622,28 +158,51 @@ static int valid_id(const char *id)
 }
 
 /*
+ * The by-run key of the comment 'comment' into 'out' (empty for NULL or
+ * ""): letters, digits, '-' and '_' as they are, every other byte as
+ * %XX, so that any comment is one safe file name.  -1 when it would be
+ * longer than LOCAL_KEY_MAX.
+ */
+static int run_key(struct buf *out, const char *comment)
+{
+	const unsigned char *p;
+
+	buf_init(out, LOCAL_KEY_MAX);
+	for (p = (const unsigned char *)(comment ? comment : ""); *p; p++) {
+		int r = isalnum(*p) || *p == '-' || *p == '_' ?
+			buf_add(out, p, 1) : buf_addf(out, "%%%02X", *p);
+
+		if (r < 0) {
+			buf_release(out);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Take the lock of 's' (creating the state directory as needed) and
  * put its descriptor in '*fd_out'.
  */
 static int local_lock(struct sched *s, int *fd_out, struct err *err)
 {
-	struct buf p = BUF_INIT;
+	char *p = NULL;
 	int fd, ret = -1;
 
 	*fd_out = -1;
 	if (transport_mkdirs(s->t, s->state_dir, 0700, err) < 0)
 		goto out;
-	buf_addf(&p, "%s/lock", s->state_dir);
-	fd = open(buf_str(&p), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	p = state_path(s, "lock");
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		err_set(err, ERR_IO_FAILED, "cannot open '%s': %s", buf_str(&p),
+		err_set(err, ERR_IO_FAILED, "cannot open '%s': %s", p,
 			strerror(errno));
 		goto out;
 	}
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			err_set(err, ERR_IO_FAILED, "cannot lock '%s': %s",
-				buf_str(&p), strerror(errno));
+			err_set(err, ERR_IO_FAILED, "cannot lock '%s': %s", p,
+				strerror(errno));
 			close(fd);
 			goto out;
 		}
@@ -651,11 +210,15 @@ static int local_lock(struct sched *s, int *fd_out, struct err *err)
 	*fd_out = fd;
 	ret = 0;
 out:
-	buf_release(&p);
+	free(p);
 	return ret;
 }
 
-/* Release the lock taken by local_lock() as 'fd' (-1: none). */
+/*
+ * Release the lock taken by local_lock() as 'fd' (-1: none).  Unlocking
+ * explicitly matters: the supervisors started under the lock may still
+ * hold copies of the descriptor.
+ */
 static void local_unlock(int fd)
 {
 	if (fd < 0)
@@ -667,18 +230,19 @@ static void local_unlock(int fd)
 /*
  * Draw the next job id under the lock: read <state_dir>/next_id, claim
  * the first free record directory from there, and store the one after.
- * '*id_out' is a new string.
+ * Without the counter (lost or damaged) the claim walks from 1, which
+ * costs one mkdir() per past job once.  '*id_out' is a new string.
  */
 static int next_job_id(struct sched *s, char **id_out, struct err *err)
 {
-	struct buf path = BUF_INIT, text = BUF_INIT, dir = BUF_INIT;
+	struct buf text = BUF_INIT;
 	struct err ignored = ERR_INIT;
+	char *path = state_path(s, "next_id"), *dir = NULL;
 	unsigned long long n = 1;
 	char *end;
 	int ret = -1;
 
 	*id_out = NULL;
-	buf_addf(&path, "%s/next_id", s->state_dir);
 	if (transport_read_file(s->t, &text, s->state_dir, "next_id", 64,
 				&ignored) == 0) {
 		errno = 0;
@@ -686,25 +250,25 @@ static int next_job_id(struct sched *s, char **id_out, struct err *err)
 		if (errno || end == buf_str(&text) || n == 0)
 			n = 1;
 	}
-	buf_addf(&dir, "%s/jobs", s->state_dir);
-	if (transport_mkdirs(s->t, buf_str(&dir), 0700, err) < 0)
+	dir = state_path(s, "jobs");
+	if (transport_mkdirs(s->t, dir, 0700, err) < 0)
 		goto out;
 	for (;;) {
-		buf_release(&dir);
-		buf_addf(&dir, "%s/jobs/%llu", s->state_dir, n);
-		if (mkdir(buf_str(&dir), 0700) == 0)
+		free(dir);
+		dir = state_path(s, "jobs/%llu", n);
+		if (mkdir(dir, 0700) == 0)
 			break;
 		if (errno != EEXIST) {
 			err_set(err, ERR_IO_FAILED, "cannot create '%s': %s",
-				buf_str(&dir), strerror(errno));
+				dir, strerror(errno));
 			goto out;
 		}
 		n++;
 	}
 	buf_release(&text);
 	buf_addf(&text, "%llu\n", n + 1);
-	if (transport_write_file(s->t, buf_str(&path), text.data, text.len,
-				 0600, err) < 0)
+	if (transport_write_file(s->t, path, text.data, text.len, 0600,
+				 err) < 0)
 		goto out;
 	buf_release(&text);
 	buf_addf(&text, "%llu", n);
@@ -712,9 +276,9 @@ static int next_job_id(struct sched *s, char **id_out, struct err *err)
 	ret = 0;
 out:
 	err_release(&ignored);
-	buf_release(&path);
 	buf_release(&text);
-	buf_release(&dir);
+	free(path);
+	free(dir);
 	return ret;
 }
 
@@ -730,30 +294,23 @@ static int id_cmp(const void *a, const void *b)
 }
 
 /*
- * All job ids with a record, oldest first, as a new array of strings in
- * '*out' (empty when there are none yet).
+ * The job ids named by the entries of the directory 'dir' (new; other
+ * names, such as temporary files, are skipped), oldest first, as a new
+ * array of strings in '*out'; a missing 'dir' is an empty array.
  */
-static int list_ids(struct sched *s, json_t **out, struct err *err)
+static int list_ids(json_t **out, const char *dir, struct err *err)
 {
-	struct buf path = BUF_INIT;
 	char **ids = NULL;
 	size_t n = 0, alloc = 0, i;
 	struct dirent *de;
 	DIR *d;
 
 	*out = NULL;
-	buf_addf(&path, "%s/jobs", s->state_dir);
-	d = opendir(buf_str(&path));
-	if (!d && errno != ENOENT) {
-		err_set(err, ERR_IO_FAILED, "cannot list '%s': %s", buf_str(&path),
-			strerror(errno));
-		buf_release(&path);
-		return -1;
-	}
-	buf_release(&path);
-	for (;;) {
-		if (!d)
-			break;
+	d = opendir(dir);
+	if (!d && errno != ENOENT)
+		return err_set(err, ERR_IO_FAILED, "cannot list '%s': %s", dir,
+			       strerror(errno));
+	while (d) {
 		de = readdir(d);
 		if (!de)
 			break;
@@ -787,8 +344,7 @@ static int read_record(struct sched *s, json_t **out, const char *id,
 {
 	struct buf text = BUF_INIT;
 	json_error_t jerr;
-	char *path = job_path(s, id, name);
-	char *dir = job_path(s, id, "");
+	char *path = job_path(s, id, name), *dir = job_path(s, id, "");
 	int ret = -1;
 
 	*out = NULL;
@@ -824,23 +380,20 @@ static int write_record(struct sched *s, const char *id, const char *name,
 	return ret;
 }
 
-/* Write the text 'text' as the record file 'name' of job 'id'. */
-static int write_marker(struct sched *s, const char *id, const char *name,
-			const char *text, struct err *err)
+/* Write the text 'text' as the file 'path' (a new string it frees). */
+static int write_text(struct sched *s, char *path, const char *text,
+		      struct err *err)
 {
-	char *path = job_path(s, id, name);
-	int ret;
+	int ret = transport_write_file(s->t, path, text, strlen(text), 0600,
+				       err);
 
-	ret = transport_write_file(s->t, path, text, strlen(text), 0600, err);
 	free(path);
 	return ret;
 }
 
-/* Remove the record file 'name' of job 'id'; missing is fine. */
-static int remove_marker(struct sched *s, const char *id, const char *name,
-			 struct err *err)
+/* Remove the file 'path' (a new string it frees); missing is fine. */
+static int remove_path(struct sched *s, char *path, struct err *err)
 {
-	char *path = job_path(s, id, name);
 	int ret = transport_remove(s->t, path, err);
 
 	free(path);
@@ -919,65 +472,58 @@ static int inspect_exit(struct sched *s, const char *id, struct job_view *v,
 	return -1;
 }
 
-/* How many seconds ago the record file 'name' of job 'id' changed. */
-static int64_t record_age(struct sched *s, const char *id, const char *name)
+/* Read the numbers of the record file 'name' of job 'id'; 0 or -1. */
+static int job_numbers(const struct sched *s, const char *id,
+		       const char *name, uint64_t *a, uint64_t *b)
 {
 	char *path = job_path(s, id, name);
-	struct stat sb;
-	int64_t age = INT64_MAX;
+	int r = sched_local_read_numbers(path, a, b);
 
-	if (stat(path, &sb) == 0)
-		age = (int64_t)time(NULL) - (int64_t)sb.st_mtime;
 	free(path);
-	return age;
+	return r;
 }
 
 /*
- * Decide the state of the job 'id' into 'v' (initialised by the
- * caller): its exit record, else its queue marker, else whether its
- * processes are alive, checked against their start times.
+ * Decide the state of the job 'id' into 'v' (zeroed by the caller),
+ * looking at that job's record only, under the lock: no spec.json, no
+ * job; else its exit record; else no supervisor record means queued;
+ * else whether its processes are alive, checked against their start
+ * times.  Starts are finished under the lock (sched_local_child.h), so
+ * a supervisor record without a live supervisor and without an exit
+ * record is a job that really vanished.
  */
 static int job_inspect(struct sched *s, const char *id, struct job_view *v,
 		       struct err *err)
 {
 	uint64_t pid = 0, start = 0, sup = 0, sup_start = 0;
-	char *path = NULL;
 	int have_pid, have_sup, r;
-	int64_t age;
 
 	v->state = SCHED_UNKNOWN;
 	v->pid = -1;
-	if (!valid_id(id) || !job_has(s, id, "")) {
+	if (!valid_id(id) || !job_has(s, id, "spec.json")) {
 		v->detail = "no such job";
 		return 0;
 	}
 	v->cancel_requested = job_has(s, id, "cancel_requested");
-	path = job_path(s, id, "pid");
-	have_pid = read_numbers(path, &pid, NULL) == 0;
-	free(path);
+	have_pid = job_numbers(s, id, "pid", &pid, NULL) == 0;
 	if (have_pid)
 		v->pid = (int64_t)pid;
 	r = inspect_exit(s, id, v, err);
 	if (r != 0)
 		return r < 0 ? -1 : 0;
-	if (job_has(s, id, "queued")) {
+	if (!job_has(s, id, "supervisor")) {
 		v->state = SCHED_PENDING;
 		v->detail = "queued";
 		v->queued = 1;
 		return 0;
 	}
-	path = job_path(s, id, "start_time");
-	if (have_pid && read_numbers(path, &start, NULL) == 0 &&
-	    proc_alive(pid, start)) {
-		free(path);
+	if (have_pid && job_numbers(s, id, "start_time", &start, NULL) == 0 &&
+	    sched_local_proc_alive(pid, start)) {
 		v->state = SCHED_RUNNING;
 		return 0;
 	}
-	free(path);
-	path = job_path(s, id, "supervisor");
-	have_sup = read_numbers(path, &sup, &sup_start) == 0 &&
-		   proc_alive(sup, sup_start);
-	free(path);
+	have_sup = job_numbers(s, id, "supervisor", &sup, &sup_start) == 0 &&
+		   sched_local_proc_alive(sup, sup_start);
 	/* The supervisor may have written exit_status since we looked. */
 	r = inspect_exit(s, id, v, err);
 	if (r != 0)
@@ -986,16 +532,6 @@ static int job_inspect(struct sched *s, const char *id, struct job_view *v,
 		v->state = have_pid ? SCHED_RUNNING : SCHED_PENDING;
 		v->detail = have_pid ? "ending" : "starting";
 		return 0;
-	}
-	if (!have_pid) {
-		age = record_age(s, id, "launched");
-		if (age == INT64_MAX)
-			age = record_age(s, id, "spec.json");
-		if (age < LOCAL_STARTING_S) {
-			v->state = SCHED_PENDING;
-			v->detail = "starting";
-			return 0;
-		}
 	}
 	v->state = SCHED_LOST;
 	v->detail = "the job and its supervisor are gone and left no exit "
@@ -1038,7 +574,7 @@ static json_t *evidence_of(const struct job_view *v)
 /* ------------------------------------------------------------------ */
 
 /* Free what 'l' holds. */
-static void launch_release(struct launch *l)
+static void launch_release(struct sched_local_launch *l)
 {
 	size_t i;
 
@@ -1142,9 +678,12 @@ static char **build_envp(const json_t *base, const json_t *env)
 	return envp;
 }
 
-/* Fill 'l' for job 'id' from its submission 'spec'. */
-static void launch_prepare(struct sched *s, struct launch *l, const char *id,
-			   const json_t *spec)
+/*
+ * Fill 'l' for job 'id' from its submission 'spec', to be started while
+ * 'lock_fd' is held.
+ */
+static void launch_prepare(struct sched *s, struct sched_local_launch *l,
+			   const char *id, const json_t *spec, int lock_fd)
 {
 	const char *str;
 	struct rlimit rl;
@@ -1174,6 +713,7 @@ static void launch_prepare(struct sched *s, struct launch *l, const char *id,
 	l->time_limit_s = (int)json_integer_value(json_object_get(
 		spec, "time_limit_s"));
 	l->grace_s = settings(s)->grace_s;
+	l->lock_fd = lock_fd;
 	l->fd_max = LOCAL_FD_LOOP_MAX;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < LOCAL_FD_LOOP_MAX)
@@ -1181,95 +721,118 @@ static void launch_prepare(struct sched *s, struct launch *l, const char *id,
 }
 
 /*
- * Fork the supervisor of 'l': a child that starts a new session, forks
- * the supervisor and exits at once, so that it is reaped here and the
- * supervisor belongs to no one.  Returns 0, or -1 with errno set.
+ * Wait until the start forked by sched_local_fork() is over: reap the
+ * intermediate 'child' and read 'ready_fd' to its end, which comes once
+ * the supervisor and the job have recorded themselves or given up.
+ * Their steps before that are a few writes to the record, so this does
+ * not wait on the job.  Closes 'ready_fd'.
  */
-static int launch_fork(const struct launch *l)
+static void wait_started(pid_t child, int ready_fd)
 {
-	pid_t child, sup;
-	int status;
+	char c;
+	ssize_t n;
 
-	child = fork();
-	if (child < 0)
-		return -1;
-	if (child == 0) {
-		setsid();
-		sup = fork();
-		if (sup == 0)
-			supervise(l);
-		_exit(sup < 0 ? 1 : 0);
-	}
-	while (waitpid(child, &status, 0) < 0) {
-		if (errno != EINTR)
-			return 0;	/* SIGCHLD ignored: reaped for us */
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		errno = EAGAIN;
-		return -1;
-	}
-	return 0;
+	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;	/* ECHILD: SIGCHLD is ignored, reaped for us */
+	do {
+		n = read(ready_fd, &c, 1);
+	} while (n > 0 || (n < 0 && errno == EINTR));
+	close(ready_fd);
 }
 
 /*
- * Start the job 'id' (called under the lock): drop its queue marker,
- * mark it launched, fork its supervisor and wait up to
- * LOCAL_START_WAIT_MS for its pid file, so that a query right after sees
- * it running.  A job whose fork fails goes back to the queue.
+ * Start the queued job 'id' (called while holding the lock 'lock_fd'):
+ * fork its supervisor and wait until it and the job have recorded
+ * themselves, so that a query right after sees the job running.  A job
+ * whose supervisor could not record itself has no supervisor record,
+ * so it is still queued: ERR_SCHEDULER_UNAVAILABLE.
  */
-static int start_job(struct sched *s, const char *id, struct err *err)
+static int start_job(struct sched *s, const char *id, int lock_fd,
+		     struct err *err)
 {
-	struct launch l;
+	struct sched_local_launch l;
 	json_t *spec = NULL;
-	char *pid_path = job_path(s, id, "pid");
-	char stamp[IDS_TIME_LEN + 2];
-	int64_t deadline;
-	int ret = -1;
+	pid_t child;
+	int ready_fd, ret = -1;
 
 	memset(&l, 0, sizeof(l));
 	if (read_record(s, &spec, id, "spec.json", LOCAL_SPEC_MAX, err) < 0)
 		goto out;
-	launch_prepare(s, &l, id, spec);
-	ids_now(stamp);
-	if (remove_marker(s, id, "queued", err) < 0 ||
-	    write_marker(s, id, "launched", stamp, err) < 0)
-		goto out;
-	if (launch_fork(&l) < 0) {
+	launch_prepare(s, &l, id, spec, lock_fd);
+	if (sched_local_fork(&l, &child, &ready_fd) < 0) {
 		err_set(err, ERR_SCHEDULER_UNAVAILABLE,
 			"cannot start local job %s: %s", id, strerror(errno));
-		write_marker(s, id, "queued", stamp, NULL);
-		remove_marker(s, id, "launched", NULL);
 		goto out;
 	}
-	deadline = mono_ms() + LOCAL_START_WAIT_MS;
-	while (!path_exists(pid_path) && mono_ms() < deadline)
-		nap(LOCAL_TICK_NS / 10);
+	fault_point("local.after_fork");
+	wait_started(child, ready_fd);
+	if (!path_exists(l.sup_path)) {
+		err_set(err, ERR_SCHEDULER_UNAVAILABLE,
+			"cannot start local job %s: its supervisor could not "
+			"start", id);
+		goto out;
+	}
+	fault_point("local.after_pid");
 	ret = 0;
 out:
 	launch_release(&l);
 	json_decref(spec);
-	free(pid_path);
 	return ret;
 }
 
 /*
- * Start queued jobs, oldest first, while fewer than max_concurrent_jobs
- * are active (called under the lock).
+ * Take job 'id' out of the live index (under the lock).  'committed' 0
+ * is a submission killed before its spec.json was written: its by-run
+ * entry goes too, named by the key the live entry holds.
  */
-static int advance_queue(struct sched *s, struct err *err)
+static int drop_live(struct sched *s, const char *id, int committed,
+		     struct err *err)
+{
+	struct buf key = BUF_INIT;
+	struct err ignored = ERR_INIT;
+	char *live = state_path(s, "live/%s", id);
+	char *live_dir = state_path(s, "live");
+	int ret = -1;
+
+	if (!committed &&
+	    transport_read_file(s->t, &key, live_dir, id, LOCAL_KEY_MAX + 2,
+				&ignored) == 0 && key.len > 1 &&
+	    key.data[key.len - 1] == '\n') {
+		key.data[--key.len] = '\0';
+		if (!strchr(key.data, '/') && key.data[0] != '.' &&
+		    remove_path(s, state_path(s, "by-run/%s/%s", key.data,
+					      id), err) < 0)
+			goto out;
+	}
+	ret = transport_remove(s->t, live, err);
+out:
+	err_release(&ignored);
+	buf_release(&key);
+	free(live);
+	free(live_dir);
+	return ret;
+}
+
+/*
+ * Look at every live job (called under the lock 'lock_fd'): drop from
+ * the index those that ended or never came to exist, count those
+ * started, and start queued ones, oldest first, while fewer than
+ * max_concurrent_jobs are active.
+ */
+static int advance_queue(struct sched *s, int lock_fd, struct err *err)
 {
 	json_t *ids = NULL, *queued = json_array(), *v;
 	struct job_view view;
+	char *dir = state_path(s, "live");
 	size_t i;
 	int active = 0, ret = -1;
 
-	if (list_ids(s, &ids, err) < 0)
+	memset(&view, 0, sizeof(view));
+	if (list_ids(&ids, dir, err) < 0)
 		goto out;
 	json_array_foreach(ids, i, v) {
 		const char *id = json_string_value(v);
 
-		if (job_has(s, id, "exit_status"))
-			continue;
 		memset(&view, 0, sizeof(view));
 		if (job_inspect(s, id, &view, err) < 0)
 			goto out;
@@ -1278,19 +841,24 @@ static int advance_queue(struct sched *s, struct err *err)
 		else if (view.state == SCHED_RUNNING ||
 			 view.state == SCHED_PENDING)
 			active++;
+		else if (drop_live(s, id, view.state != SCHED_UNKNOWN,
+				   err) < 0)
+			goto out;
 		job_view_release(&view);
 	}
 	json_array_foreach(queued, i, v) {
 		if (active >= settings(s)->max_jobs)
 			break;
-		if (start_job(s, json_string_value(v), err) < 0)
+		if (start_job(s, json_string_value(v), lock_fd, err) < 0)
 			goto out;
 		active++;
 	}
 	ret = 0;
 out:
+	job_view_release(&view);
 	json_decref(ids);
 	json_decref(queued);
+	free(dir);
 	return ret;
 }
 
@@ -1309,12 +877,12 @@ static int parse_time(const char *s, int *out)
 	int n = 0;
 
 	if (strchr(s, '-')) {
-		if (parse_u64(&p, &days) < 0 || *p != '-')
+		if (sched_local_parse_u64(&p, &days) < 0 || *p != '-')
 			return -1;
 		p++;
 	}
 	for (;;) {
-		if (n == 3 || parse_u64(&p, &part[n]) < 0)
+		if (n == 3 || sched_local_parse_u64(&p, &part[n]) < 0)
 			return -1;
 		n++;
 		if (!*p)
@@ -1467,29 +1035,47 @@ static int submit_spec(json_t **out, const struct sched_submit *req,
 }
 
 /*
- * Submit 'req': record it as queued under a new id in '*job_id_out',
- * then start queued jobs while slots are free.  A start that fails
- * leaves the job queued for the next query, which reports the failure.
+ * Submit 'req' (see struct sched_ops): under the lock, claim an id, add
+ * it to the live index (first, so that whatever a crash leaves is
+ * reachable from there) and the by-run index, then write spec.json, the
+ * commit (see the top of this file); then start queued jobs while slots
+ * are free.  A start that fails leaves the job queued for the next query,
+ * which reports the failure.
  */
 static int local_submit(struct sched *s, char **job_id_out,
 			const struct sched_submit *req, struct err *err)
 {
 	struct err start_err = ERR_INIT;
+	struct buf key = BUF_INIT, entry = BUF_INIT;
 	json_t *spec = NULL;
 	char *id = NULL;
-	char now[IDS_TIME_LEN];
 	int fd = -1, ret = -1;
 
 	*job_id_out = NULL;
 	if (submit_spec(&spec, req, err) < 0)
 		goto out;
+	if (run_key(&key, req->comment) < 0) {
+		err_set(err, ERR_SCHEDULER_REJECTED, "job comment is longer "
+			"than the local scheduler keeps");
+		goto out;
+	}
 	if (local_lock(s, &fd, err) < 0 || next_job_id(s, &id, err) < 0)
 		goto out;
-	ids_now(now);
-	if (write_record(s, id, "spec.json", spec, err) < 0 ||
-	    write_marker(s, id, "queued", now, err) < 0)
+	fault_point("local.after_id");
+	buf_addf(&entry, "%s\n", buf_str(&key));
+	if (write_text(s, state_path(s, "live/%s", id), buf_str(&entry),
+		       err) < 0)
 		goto out;
-	if (advance_queue(s, &start_err) < 0)
+	fault_point("local.after_live");
+	if (key.len && write_text(s, state_path(s, "by-run/%s/%s",
+						buf_str(&key), id), "",
+				  err) < 0)
+		goto out;
+	fault_point("local.after_by_run");
+	if (write_record(s, id, "spec.json", spec, err) < 0)
+		goto out;
+	fault_point("local.after_record");
+	if (advance_queue(s, fd, &start_err) < 0)
 		err_clear(&start_err);
 	*job_id_out = id;
 	id = NULL;
@@ -1497,6 +1083,8 @@ static int local_submit(struct sched *s, char **job_id_out,
 out:
 	local_unlock(fd);
 	err_release(&start_err);
+	buf_release(&key);
+	buf_release(&entry);
 	json_decref(spec);
 	free(id);
 	return ret;
@@ -1520,7 +1108,10 @@ static int check_ids(const json_t *job_ids, struct err *err)
 	return 0;
 }
 
-/* The states of 'job_ids' (see struct sched_ops), after a queue step. */
+/*
+ * The states of 'job_ids' (see struct sched_ops), after a queue step:
+ * each id is one direct look at its own record, live or not.
+ */
 static int local_query(struct sched *s, json_t **out, const json_t *job_ids,
 		       struct err *err)
 {
@@ -1532,7 +1123,7 @@ static int local_query(struct sched *s, json_t **out, const json_t *job_ids,
 	*out = NULL;
 	memset(&view, 0, sizeof(view));
 	if (check_ids(job_ids, err) < 0 || local_lock(s, &fd, err) < 0 ||
-	    advance_queue(s, err) < 0)
+	    advance_queue(s, fd, err) < 0)
 		goto out;
 	result = json_object();
 	json_array_foreach((json_t *)job_ids, i, v) {
@@ -1560,43 +1151,38 @@ out:
  * Cancel the job 'id' (under the lock): a queued job ends at once; a
  * started one gets the cancel marker (read by its supervisor, which
  * kills it after the grace period) and SIGTERM to its process group.
+ * A started job always has its pid recorded here: starts finish under
+ * the lock.
  */
 static int cancel_one(struct sched *s, const char *id, struct err *err)
 {
 	char now[IDS_TIME_LEN], grace[32];
 	uint64_t pid, start;
-	char *pid_path = NULL, *start_path = NULL;
 	json_t *exit = NULL;
 	int ret = -1;
 
-	if (!valid_id(id) || !job_has(s, id, "") ||
+	if (!valid_id(id) || !job_has(s, id, "spec.json") ||
 	    job_has(s, id, "exit_status"))
 		return 0;
-	if (job_has(s, id, "queued")) {
+	if (!job_has(s, id, "supervisor")) {
 		ids_now(now);
 		exit = json_pack("{s:n, s:n, s:s, s:s}", "exit_code",
 				 "signal", "reason", "cancelled", "ended_at",
 				 now);
-		if (write_record(s, id, "exit_status", exit, err) < 0 ||
-		    remove_marker(s, id, "queued", err) < 0)
-			goto out;
-		ret = 0;
+		ret = write_record(s, id, "exit_status", exit, err);
 		goto out;
 	}
 	snprintf(grace, sizeof(grace), "%d\n", settings(s)->grace_s);
-	if (write_marker(s, id, "cancel_requested", grace, err) < 0)
+	if (write_text(s, job_path(s, id, "cancel_requested"), grace,
+		       err) < 0)
 		goto out;
-	pid_path = job_path(s, id, "pid");
-	start_path = job_path(s, id, "start_time");
-	if (read_numbers(pid_path, &pid, NULL) == 0 &&
-	    read_numbers(start_path, &start, NULL) == 0 &&
-	    proc_alive(pid, start))
+	if (job_numbers(s, id, "pid", &pid, NULL) == 0 &&
+	    job_numbers(s, id, "start_time", &start, NULL) == 0 &&
+	    sched_local_proc_alive(pid, start))
 		kill(-(pid_t)pid, SIGTERM);
 	ret = 0;
 out:
 	json_decref(exit);
-	free(pid_path);
-	free(start_path);
 	return ret;
 }
 
@@ -1620,64 +1206,83 @@ out:
 	return ret;
 }
 
-/* Whether the string 'key' of 'spec' contains 'needle'. */
-static int field_contains(const json_t *spec, const char *key,
-			  const char *needle)
-{
-	const char *v = json_string_value(json_object_get(spec, key));
-
-	return v && strstr(v, needle);
-}
-
-/* The ids of the jobs whose comment or name contains 'run_id'. */
+/*
+ * The ids of the jobs submitted with the comment 'run_id' (see struct
+ * sched_ops): the entries of its one by-run directory whose spec.json
+ * exists, read under the lock so that no submission is half-way.
+ */
 static int local_find(struct sched *s, json_t **out, const char *run_id,
 		      struct err *err)
 {
-	json_t *ids = NULL, *found = NULL, *spec, *v;
-	struct err ignored = ERR_INIT;
+	struct buf key = BUF_INIT;
+	json_t *ids = NULL, *found = NULL, *v;
+	char *dir = NULL;
 	size_t i;
+	int fd = -1, ret = -1;
 
 	*out = NULL;
-	if (list_ids(s, &ids, err) < 0)
-		return -1;
 	found = json_array();
-	json_array_foreach(ids, i, v) {
-		if (read_record(s, &spec, json_string_value(v), "spec.json",
-				LOCAL_SPEC_MAX, &ignored) < 0) {
-			err_clear(&ignored);
-			continue;
-		}
-		if (field_contains(spec, "comment", run_id) ||
-		    field_contains(spec, "name", run_id))
-			json_array_append(found, v);
-		json_decref(spec);
+	if (run_key(&key, run_id) < 0) {
+		ret = 0;	/* too long to have been submitted */
+		goto out;
 	}
-	err_release(&ignored);
+	dir = state_path(s, "by-run/%s", buf_str(&key));
+	if (local_lock(s, &fd, err) < 0 || list_ids(&ids, dir, err) < 0)
+		goto out;
+	json_array_foreach(ids, i, v) {
+		if (job_has(s, json_string_value(v), "spec.json"))
+			json_array_append(found, v);
+	}
+	ret = 0;
+out:
+	local_unlock(fd);
+	if (ret == 0) {
+		*out = found;
+		found = NULL;
+	}
+	json_decref(found);
 	json_decref(ids);
-	*out = found;
-	return 0;
+	buf_release(&key);
+	free(dir);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
-/* Opening                                                             */
+/* Directives and opening                                              */
 /* ------------------------------------------------------------------ */
 
 /*
- * The integer 'key' of 'cluster', which config loading filled in from
- * the schema's default when the file left it out, into '*out'.  A value
- * missing or below 'min' is a bug of the caller: the cluster did not
- * come from a loaded config.
+ * The header lines of a local job script (see struct sched_ops): none.
+ * The local scheduler reads its options ("time") from the submission.
  */
-static int cluster_int(int *out, const struct sched *s, const char *key,
-		       int min, struct err *err)
+static int local_directives(struct buf *out, const struct sched_submit *req,
+			    struct err *err)
+{
+	(void)out;
+	(void)req;
+	(void)err;
+	return 0;
+}
+
+/*
+ * Set '*out' to the integer setting 'key' of the cluster of 's', which
+ * must be there (config loading fills in the defaults of
+ * schemas/config.json) and at least 'min'.
+ */
+static int cluster_setting(const struct sched *s, int *out, const char *key,
+			   int min, struct err *err)
 {
 	const json_t *v = json_object_get(s->cluster, key);
 
+	if (!v)
+		return err_set(err, ERR_CONFIG_INVALID,
+			       "clusters.%s.%s is missing", s->cluster_name,
+			       key);
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
 	    json_integer_value(v) > INT_MAX)
-		return err_set(err, ERR_INTERNAL, "cluster '%s': no valid %s "
-			       "(its defaults were not filled in)",
-			       s->cluster_name, key);
+		return err_set(err, ERR_CONFIG_INVALID,
+			       "clusters.%s.%s must be an integer of at "
+			       "least %d", s->cluster_name, key, min);
 	*out = (int)json_integer_value(v);
 	return 0;
 }
@@ -1695,15 +1300,16 @@ static int local_open(struct sched *s, struct err *err)
 	if (!*s->state_dir)
 		return err_set(err, ERR_INTERNAL,
 			       "the local scheduler needs a state directory");
-	abs = absolute(s->state_dir);
-	free(s->state_dir);
-	s->state_dir = abs;
-	l = xmalloc(sizeof(*l));
-	if (cluster_int(&l->max_jobs, s, "max_concurrent_jobs", 1, err) < 0 ||
-	    cluster_int(&l->grace_s, s, "cancel_grace_s", 0, err) < 0) {
+	l = xcalloc(1, sizeof(*l));
+	if (cluster_setting(s, &l->max_jobs, "max_concurrent_jobs", 1,
+			    err) < 0 ||
+	    cluster_setting(s, &l->grace_s, "cancel_grace_s", 0, err) < 0) {
 		free(l);
 		return -1;
 	}
+	abs = absolute(s->state_dir);
+	free(s->state_dir);
+	s->state_dir = abs;
 	s->priv = l;
 	return 0;
 }
@@ -1717,7 +1323,9 @@ static void local_release(struct sched *s)
 
 const struct sched_ops sched_local_ops = {
 	.name = "local",
+	.shared = 0,
 	.open = local_open,
+	.directives = local_directives,
 	.submit = local_submit,
 	.query = local_query,
 	.cancel = local_cancel,

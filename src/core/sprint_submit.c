@@ -24,6 +24,19 @@ void sprint_attempt_release(struct sprint_attempt *a)
 	a->stored = NULL;
 }
 
+/*
+ * The attempt's sprint id from the key's subject 'subject'; one that is
+ * not a sprint id (too long) leaves it empty, as no subject does.
+ */
+static void set_id(struct sprint_attempt *a, const char *subject)
+{
+	size_t n = strlen(subject);
+
+	a->id[0] = '\0';
+	if (n < sizeof(a->id))
+		memcpy(a->id, subject, n + 1);
+}
+
 /* '<base>/<dir name of id and idea>' as a new string. */
 static char *dir_for(const char *base, const char *id, const char *idea)
 {
@@ -76,7 +89,7 @@ int sprint_submit_begin(struct journal *j, struct sprint_attempt *a,
 		goto out;
 	a->found = claim.found;
 	if (claim.found == IDEM_REPLAY) {
-		snprintf(a->id, sizeof(a->id), "%s", claim.subject);
+		set_id(a, claim.subject);
 		a->stored = claim.data;
 		claim.data = NULL;
 		if (a->id[0] && sprint_get(j, &a->row, a->id, err) < 0)
@@ -91,7 +104,7 @@ int sprint_submit_begin(struct journal *j, struct sprint_attempt *a,
 		goto out;
 	}
 	/* A dead attempt's sprint: resume it, or replay it if it got on. */
-	snprintf(a->id, sizeof(a->id), "%s", claim.subject);
+	set_id(a, claim.subject);
 	if (sprint_get(j, &a->row, a->id, err) < 0)
 		goto out;
 	state = json_string_value(json_object_get(a->row, "state"));

@@ -46,7 +46,7 @@ static int job_ids(struct ctx *ctx, json_t **out, struct cluster *c,
 }
 
 /* How long cancel waits for the job's own completion record. */
-#define CANCEL_RECORD_WAIT_MS 5000
+#define CANCEL_RECORD_WAIT_MS 10000
 
 /*
  * The completion record the cancelled job of sprint 'row' writes from

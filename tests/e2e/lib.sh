@@ -207,7 +207,7 @@ setup_local_config () {
 	    scheduler: local
 	    working_dir: sprints
 	    max_concurrent_jobs: ${MAX_JOBS:-4}
-	    cancel_grace_s: 10
+	    cancel_grace_s: 30
 	studies:
 	  demo:
 	    cluster: local

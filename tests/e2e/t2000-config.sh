@@ -112,7 +112,7 @@ test_expect_success 'HPCLOOP_* secrets win over the file and are never shown' '
 test_expect_success 'the schema fills in what the file leaves out' '
 	hl study-show demo &&
 	test_json_field out .data.study.metric.min_improvement 0 &&
-	test_json_field out .data.cluster.cancel_grace_s 10 &&
+	test_json_field out .data.cluster.cancel_grace_s 30 &&
 	hl render-job --spec "{\"study\":\"demo\",\"idea\":\"x\"}" &&
 	dir=$(json_field out .data.directory) &&
 	grep -q "^STEP_TIMEOUT_S=.0.$" "$dir/run_sprint.sh"
@@ -120,7 +120,7 @@ test_expect_success 'the schema fills in what the file leaves out' '
 
 test_expect_success 'a secret-named cluster variable is never shown' '
 	cp hpcloop.yaml before.yaml &&
-	sed -i "s/^    cancel_grace_s: 10/&\n    environment: {WANDB_API_KEY: wandb-s3cr3t, PLAIN_NAME: plain-value}/" hpcloop.yaml &&
+	sed -i "s/^    cancel_grace_s: 30/&\n    environment: {WANDB_API_KEY: wandb-s3cr3t, PLAIN_NAME: plain-value}/" hpcloop.yaml &&
 	hl study-show demo &&
 	! grep -q "wandb-s3cr3t" out &&
 	test_json_field out .data.cluster.environment.PLAIN_NAME plain-value &&

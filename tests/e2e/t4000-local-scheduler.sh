@@ -39,7 +39,7 @@ test_expect_success 'the local job record holds pid, start time and exit status'
 '
 
 test_expect_success 'the local scheduler is asked on every call: only shared schedulers spend the query budget' '
-	sed -i "s/^    cancel_grace_s: 10/&\n    query_interval_s: 60/" hpcloop.yaml &&
+	sed -i "s/^    cancel_grace_s: 30/&\n    query_interval_s: 60/" hpcloop.yaml &&
 	FAKE_AGENT_SLEEP=1 submit "budget one" && one=$sprint &&
 	hl status &&
 	test_json_field out .data.clusters.local.queried true &&

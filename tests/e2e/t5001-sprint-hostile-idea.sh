@@ -53,6 +53,8 @@ test_expect_success 'context, environment and agent command never become shell s
 	  local:
 	    transport: local
 	    scheduler: local
+	    max_concurrent_jobs: 4
+	    cancel_grace_s: 10
 	    environment: {HOSTILE: "\$(touch $TRASH_DIRECTORY/canary/ENV); echo pwned"}
 	studies:
 	  demo:
@@ -80,7 +82,8 @@ test_expect_success 'hpcloop secrets in the environment never reach the job' '
 	version: 1
 	agent_command: "env"
 	clusters:
-	  local: {transport: local, scheduler: local}
+	  local: {transport: local, scheduler: local, max_concurrent_jobs: 4,
+	          cancel_grace_s: 10}
 	studies:
 	  demo: {cluster: local, red_team_max_rounds: 0}
 	YAML

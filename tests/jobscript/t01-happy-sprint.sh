@@ -9,10 +9,10 @@ test_description='job script: a happy sprint'
 
 test_expect_success 'render a sprint with two red-team rounds' '
 	make_sprint "$TRASH/happy" rounds=2 context="Use the CPU." \
-		scheduler=slurm job_option=mem=4G \
+		job_option=mem=4G \
 		env="HPCLOOP_TEST_ENV=visible" &&
 	bash -n "$TRASH/happy/job.sh" &&
-	[[ $(sed -n 2p "$TRASH/happy/job.sh") == "#SBATCH --mem=4G" ]] &&
+	[[ $(sed -n 2p "$TRASH/happy/job.sh") != "#SBATCH"* ]] &&
 	! grep -q "{{" "$TRASH/happy/job.sh"
 '
 

@@ -1,11 +1,13 @@
 /*
  * test_sched_local.c: unit tests for the scheduler interface (sched.h)
- * and the local scheduler (sched_local.c): detached jobs and their pid
- * records, the states pending, running, completed, failed, timed_out,
- * cancelled, lost and unknown with their evidence, the queue under
- * max_concurrent_jobs, cancel killing the whole process group, ids that
- * never repeat, and find by comment.  Every wait polls with a generous
- * limit; nothing asserts how long a step took.
+ * and the local scheduler (sched_local.c, sched_local_child.c):
+ * detached jobs and their pid records, the states pending, running,
+ * completed, failed, timed_out, cancelled, lost and unknown with their
+ * evidence, the queue under max_concurrent_jobs, cancel killing the
+ * whole process group, ids that never repeat, find by comment, the
+ * settings a cluster must give, past records left out of every look,
+ * and a submission killed at each of its fault points.  Every wait
+ * polls with a generous limit; nothing asserts how long a step took.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,7 +26,6 @@
 #include <jansson.h>
 
 #include "buf.h"
-#include "config.h"
 #include "err.h"
 #include "sched.h"
 #include "transport.h"
@@ -53,17 +55,28 @@ static void tick(void)
 }
 
 /*
- * Set up 'w' in the directory 'name' of tmpdir with a local scheduler
- * configured by the JSON text 'cluster'.
+ * A complete local cluster object, as config loading makes one: every
+ * setting the local scheduler reads is there.
  */
-static void world_open(struct world *w, const char *name,
-		       const char *cluster)
+static json_t *cluster_conf(int max_jobs, int grace_s)
+{
+	return json_pack("{s:s, s:s, s:s, s:i, s:i}", "transport", "local",
+			 "scheduler", "local", "working_dir", "sprints",
+			 "max_concurrent_jobs", max_jobs, "cancel_grace_s",
+			 grace_s);
+}
+
+/*
+ * Set up 'w' in the directory 'name' of tmpdir with a local scheduler
+ * running at most 'max_jobs' jobs at once, with a cancel grace of
+ * 'grace_s' seconds.
+ */
+static void world_open(struct world *w, const char *name, int max_jobs,
+		       int grace_s)
 {
 	struct err err = ERR_INIT;
-	json_t *conf = json_loads(cluster, 0, NULL);
+	json_t *conf = cluster_conf(max_jobs, grace_s);
 
-	assert_non_null(conf);
-	config_fill_defaults(conf, "cluster");
 	snprintf(w->dir, sizeof(w->dir), "%s/%s", tmpdir, name);
 	snprintf(w->state, sizeof(w->state), "%s/.hpcloop-local", w->dir);
 	assert_int_equal(mkdir(w->dir, 0700), 0);
@@ -126,12 +139,13 @@ static int world_wait_file(const struct world *w, const char *name)
 /* The number in the file 'name' of the test's directory. */
 static long world_number(const struct world *w, const char *name)
 {
+	char path[700];
 	struct buf b = BUF_INIT;
 	struct err err = ERR_INIT;
 	long v;
 
-	assert_int_equal(transport_read_file(w->t, &b, w->dir, name, 64,
-					     &err), 0);
+	world_path(w, path, sizeof(path), name);
+	assert_int_equal(transport_read_file(w->t, &b, "/", path + 1, 64, &err), 0);
 	v = strtol(buf_str(&b), NULL, 10);
 	buf_release(&b);
 	return v;
@@ -297,13 +311,13 @@ static void test_sched_local_runs_detached(void **state)
 	struct world w;
 	json_t *env = json_pack("{s:s}", "HPL_GREETING", "hello $(x) world");
 	json_t *ev = NULL;
-	char *id;
+	char path[700], *id;
 	struct buf out = BUF_INIT;
 	struct err err = ERR_INIT;
 	long pid;
 
 	(void)state;
-	world_open(&w, "detached", "{}");
+	world_open(&w, "detached", 4, 10);
 	id = submit_env(&w, "job", "echo \"$HPL_GREETING\"; pwd\n"
 			"echo to-stderr >&2\n"
 			"while [ ! -e go ]; do sleep 0.05; done\n",
@@ -330,12 +344,12 @@ static void test_sched_local_runs_detached(void **state)
 	assert_true(strlen(ev_str(ev, "ended_at")) > 0);
 	json_decref(ev);
 
-	assert_int_equal(transport_read_file(w.t, &out, w.dir, "job.out", 4096,
-					     &err), 0);
+	world_path(&w, path, sizeof(path), "job.out");
+	assert_int_equal(transport_read_file(w.t, &out, "/", path + 1, 4096, &err), 0);
 	assert_non_null(strstr(buf_str(&out), "hello $(x) world\n"));
 	assert_non_null(strstr(buf_str(&out), w.dir));
-	assert_int_equal(transport_read_file(w.t, &out, w.dir, "job.err", 4096,
-					     &err), 0);
+	world_path(&w, path, sizeof(path), "job.err");
+	assert_int_equal(transport_read_file(w.t, &out, "/", path + 1, 4096, &err), 0);
 	assert_string_equal(buf_str(&out), "to-stderr\n");
 	assert_true(wait_gone(pid));
 	buf_release(&out);
@@ -351,7 +365,7 @@ static void test_sched_local_failed_exit_code(void **state)
 	char *id, *killed;
 
 	(void)state;
-	world_open(&w, "failed", "{}");
+	world_open(&w, "failed", 4, 10);
 	id = submit(&w, "fail", "exit 7\n");
 	killed = submit(&w, "killed", "kill -KILL $$\n");
 	assert_string_equal(wait_state(&w, id, "failed"), "failed");
@@ -377,7 +391,7 @@ static void test_sched_local_time_limit(void **state)
 	char *id;
 
 	(void)state;
-	world_open(&w, "timeout", "{}");
+	world_open(&w, "timeout", 4, 10);
 	id = submit_env(&w, "slow",
 			"trap 'echo usr1 > got_usr1; exit 0' USR1\n"
 			"sleep 30 & wait $!\n"
@@ -404,7 +418,7 @@ static void test_sched_local_time_option(void **state)
 	char script[700], *id = NULL;
 
 	(void)state;
-	world_open(&w, "timeopt", "{}");
+	world_open(&w, "timeopt", 4, 10);
 	world_script(&w, script, sizeof(script), "t.sh", "sleep 30\n");
 	memset(&req, 0, sizeof(req));
 	req.workdir = w.dir;
@@ -440,7 +454,7 @@ static void test_sched_local_cancel_kills_group(void **state)
 	char *id;
 
 	(void)state;
-	world_open(&w, "cancel", "{\"cancel_grace_s\": 2}");
+	world_open(&w, "cancel", 4, 2);
 	id = submit(&w, "victim",
 		    "sleep 1000 & echo $! > child.pid\n"
 		    "echo ready > ready\n"
@@ -477,7 +491,7 @@ static void test_sched_local_queue_max_concurrent(void **state)
 	char *first, *second, *third;
 
 	(void)state;
-	world_open(&w, "queue", "{\"max_concurrent_jobs\": 1}");
+	world_open(&w, "queue", 1, 10);
 	first = submit(&w, "first",
 		       "while [ ! -e go1 ]; do sleep 0.05; done\n");
 	second = submit(&w, "second",
@@ -527,7 +541,7 @@ static void test_sched_local_lost(void **state)
 	char *id;
 
 	(void)state;
-	world_open(&w, "lost", "{}");
+	world_open(&w, "lost", 4, 10);
 	id = submit(&w, "doomed", "sleep 1000\n");
 	assert_string_equal(query(&w, id, NULL), "running");
 	pid = record_number(&w, id, "pid");
@@ -561,7 +575,7 @@ static void test_sched_local_unknown_id(void **state)
 	size_t i;
 
 	(void)state;
-	world_open(&w, "unknown", "{}");
+	world_open(&w, "unknown", 4, 10);
 	assert_int_equal(sched_query(w.s, &out, ids, &err), 0);
 	assert_int_equal(json_object_size(out), 4);
 	for (i = 0; i < json_array_size(ids); i++) {
@@ -591,7 +605,7 @@ static void test_sched_local_find_by_comment(void **state)
 	char *a, *b;
 
 	(void)state;
-	world_open(&w, "find", "{}");
+	world_open(&w, "find", 4, 10);
 	a = submit_env(&w, "hpl-sp-aaa", "true\n", "sp-aaa", 0, NULL);
 	b = submit_env(&w, "hpl-sp-bbb", "true\n", "sp-bbb", 0, NULL);
 	assert_int_equal(sched_find(w.s, &found, "sp-aaa", &err), 0);
@@ -614,7 +628,7 @@ static void test_sched_local_ids_never_repeat(void **state)
 	int i, j;
 
 	(void)state;
-	world_open(&w, "ids", "{}");
+	world_open(&w, "ids", 4, 10);
 	for (i = 0; i < 3; i++)
 		ids[i] = submit(&w, "quick", "true\n");
 	/* Even with the counter gone, an id in use is never handed out. */
@@ -665,11 +679,316 @@ static void test_sched_local_open_checks(void **state)
 	assert_true(sched_state_terminal(SCHED_FAILED));
 	assert_false(sched_state_terminal(SCHED_PENDING));
 	assert_false(sched_state_terminal(SCHED_UNKNOWN));
+	/* Requeued: back in the queue, so not an end. */
+	assert_string_equal(sched_state_name(SCHED_REQUEUED), "requeued");
+	assert_int_equal(sched_state_from_name(&st, "requeued"), 0);
+	assert_int_equal(st, SCHED_REQUEUED);
+	assert_false(sched_state_terminal(SCHED_REQUEUED));
 	sched_close(NULL);
 	json_decref(pbs);
 	err_release(&err);
 	transport_close(t);
 	transport_close(remote);
+}
+
+static void test_sched_local_kind_table(void **state)
+{
+	const struct sched_ops *local = sched_kind("local");
+	struct sched_submit req;
+	struct err err = ERR_INIT;
+	struct buf out = BUF_INIT;
+	json_t *opts = json_pack("{s:s, s:s}", "mem", "4G", "time", "1:00");
+
+	(void)state;
+	assert_ptr_equal(local, &sched_local_ops);
+	assert_null(sched_kind("pbs"));
+	assert_null(sched_kind(NULL));
+	/* Only this account uses it: no shared query budget. */
+	assert_int_equal(local->shared, 0);
+	/* No header syntax: nothing added, nothing refused. */
+	memset(&req, 0, sizeof(req));
+	req.job_options = opts;
+	req.time_limit_s = 60;
+	buf_init(&out, 4096);
+	assert_int_equal(local->directives(&out, &req, &err), 0);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(err.code, ERR_NONE);
+	buf_release(&out);
+	json_decref(opts);
+}
+
+/* Open a local scheduler on 'conf'; its error code, message in 'err'. */
+static enum err_code open_code(json_t *conf, struct err *err)
+{
+	struct transport *t = NULL;
+	struct sched *s = NULL;
+	enum err_code code = ERR_NONE;
+
+	assert_int_equal(transport_open(&t, NULL, err), 0);
+	if (sched_open(&s, t, conf, "here", tmpdir, err) < 0)
+		code = err->code;
+	else
+		assert_non_null(s);
+	sched_close(s);
+	transport_close(t);
+	return code;
+}
+
+static void test_sched_local_settings_required(void **state)
+{
+	struct err err = ERR_INIT;
+	json_t *conf = cluster_conf(2, 5);
+
+	(void)state;
+	assert_int_equal(open_code(conf, &err), ERR_NONE);
+	/* Defaults come from config loading, not from C. */
+	json_object_del(conf, "max_concurrent_jobs");
+	assert_int_equal(open_code(conf, &err), ERR_CONFIG_INVALID);
+	assert_string_equal(err.message,
+			    "clusters.here.max_concurrent_jobs is missing");
+	json_object_set_new(conf, "max_concurrent_jobs", json_integer(0));
+	assert_int_equal(open_code(conf, &err), ERR_CONFIG_INVALID);
+	assert_non_null(strstr(err.message, "max_concurrent_jobs"));
+	json_object_set_new(conf, "max_concurrent_jobs", json_integer(2));
+	json_object_del(conf, "cancel_grace_s");
+	assert_int_equal(open_code(conf, &err), ERR_CONFIG_INVALID);
+	assert_string_equal(err.message,
+			    "clusters.here.cancel_grace_s is missing");
+	/* No cluster object at all has neither. */
+	assert_int_equal(open_code(NULL, &err), ERR_CONFIG_INVALID);
+	err_release(&err);
+	json_decref(conf);
+}
+
+/* The number of entries of the directory 'rel' of the test's directory. */
+static int world_count(const struct world *w, const char *rel)
+{
+	struct transport *t = w->t;
+	struct err err = ERR_INIT;
+	char path[700];
+	json_t *files = NULL;
+	int n;
+
+	world_path(w, path, sizeof(path), rel);
+	if (transport_list(t, &files, path, 1, 1000, &err) < 0) {
+		err_release(&err);
+		return 0;
+	}
+	n = (int)json_array_size(files);
+	json_decref(files);
+	return n;
+}
+
+static void test_sched_local_past_jobs_left_alone(void **state)
+{
+	struct world w;
+	struct err err = ERR_INIT;
+	json_t *found = NULL, *planted;
+	char path[700], *done, *now, *text;
+
+	(void)state;
+	world_open(&w, "history", 1, 10);
+	done = submit_env(&w, "old", "true\n", "sp-old", 0, NULL);
+	assert_string_equal(wait_state(&w, done, "completed"), "completed");
+	/* Seen to end: out of the live index, still found by its run. */
+	assert_int_equal(world_count(&w, ".hpcloop-local/live"), 0);
+	assert_int_equal(sched_find(w.s, &found, "sp-old", &err), 0);
+	assert_int_equal(json_array_size(found), 1);
+	assert_string_equal(json_string_value(json_array_get(found, 0)),
+			    done);
+	json_decref(found);
+
+	/*
+	 * A queued record of the run sp-new that no index names: a queue
+	 * that scanned jobs/ would start it, and a find() that read every
+	 * spec would list it.  Neither looks at it.
+	 */
+	world_script(&w, path, sizeof(path), "planted.sh",
+		     "touch planted.ran\n");
+	planted = json_pack("{s:s, s:s, s:s, s:i, s:{}, s:{}}", "comment",
+			    "sp-new", "workdir", w.dir, "script", path,
+			    "time_limit_s", 0, "env", "environ");
+	text = json_dumps(planted, 0);
+	world_path(&w, path, sizeof(path),
+		   ".hpcloop-local/jobs/900/spec.json");
+	assert_int_equal(transport_write_file(w.t, path, text, strlen(text),
+					      0600, &err), 0);
+	now = submit_env(&w, "new", "true\n", "sp-new", 0, NULL);
+	assert_string_equal(wait_state(&w, now, "completed"), "completed");
+	assert_false(world_has(&w, ".hpcloop-local/jobs/900/supervisor"));
+	assert_false(world_has(&w, "planted.ran"));
+	assert_int_equal(sched_find(w.s, &found, "sp-new", &err), 0);
+	assert_int_equal(json_array_size(found), 1);
+	assert_string_equal(json_string_value(json_array_get(found, 0)), now);
+	json_decref(found);
+	/* An id that is not live is answered from its own record. */
+	assert_string_equal(query(&w, done, NULL), "completed");
+	json_decref(planted);
+	free(text);
+	free(done);
+	free(now);
+	world_close(&w);
+}
+
+/*
+ * Submit the job 'tag' (its script appends a line to <tag>.ran) for the
+ * run 'tag' in a child process killed by the fault point 'point'; check
+ * that it died there.
+ */
+static void submit_killed_at(struct world *w, const char *tag,
+			     const char *point)
+{
+	char body[128], script[700], name[64];
+	pid_t child;
+	int status;
+
+	snprintf(body, sizeof(body), "echo ran >> %s.ran\n", tag);
+	snprintf(name, sizeof(name), "%s.sh", tag);
+	world_script(w, script, sizeof(script), name, body);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct sched_submit req;
+		struct err err = ERR_INIT;
+		char *id = NULL;
+
+		setenv("HPCLOOP_FAULT", point, 1);
+		memset(&req, 0, sizeof(req));
+		req.name = tag;
+		req.comment = tag;
+		req.workdir = w->dir;
+		req.script_path = script;
+		sched_submit(w->s, &id, &req, &err);
+		_exit(0);	/* not killed: the parent sees exit 0 */
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+}
+
+/* The ids find() gives for the run 'run_id', a new array. */
+static json_t *find_run(struct world *w, const char *run_id)
+{
+	struct err err = ERR_INIT;
+	json_t *found = NULL;
+
+	if (sched_find(w->s, &found, run_id, &err) < 0)
+		fail_msg("find failed: %s", err.message);
+	return found;
+}
+
+/* How many lines the file 'name' of the test's directory has. */
+static int world_lines(const struct world *w, const char *name)
+{
+	char path[700];
+	struct buf b = BUF_INIT;
+	struct err err = ERR_INIT;
+	int n = 0;
+	size_t i;
+
+	world_path(w, path, sizeof(path), name);
+	if (transport_read_file(w->t, &b, "/", path + 1, 4096, &err) < 0) {
+		err_release(&err);
+		return 0;
+	}
+	for (i = 0; i < b.len; i++)
+		n += b.data[i] == '\n';
+	buf_release(&b);
+	return n;
+}
+
+/*
+ * Killed before its spec.json, a submission leaves no job: find() says
+ * so (so submitting again is right), and the retry runs exactly once.
+ */
+static void killed_before_commit(const char *point)
+{
+	struct world w;
+	json_t *found;
+	char dir[64], *id;
+
+	snprintf(dir, sizeof(dir), "crash-%s", point);
+	world_open(&w, dir, 4, 10);
+	submit_killed_at(&w, "sp-crash", point);
+	found = find_run(&w, "sp-crash");
+	assert_int_equal(json_array_size(found), 0);
+	json_decref(found);
+	/* The retry, as submit-flow does when find() is empty. */
+	id = submit_env(&w, "sp-crash", "echo ran >> sp-crash.ran\n",
+			"sp-crash", 0, NULL);
+	assert_string_equal(wait_state(&w, id, "completed"), "completed");
+	found = find_run(&w, "sp-crash");
+	assert_int_equal(json_array_size(found), 1);
+	assert_string_equal(json_string_value(json_array_get(found, 0)), id);
+	json_decref(found);
+	assert_int_equal(world_lines(&w, "sp-crash.ran"), 1);
+	/* The dead attempt left nothing in the indexes. */
+	assert_int_equal(world_count(&w, ".hpcloop-local/live"), 0);
+	assert_int_equal(world_count(&w, ".hpcloop-local/by-run/sp-crash"),
+			 1);
+	free(id);
+	world_close(&w);
+}
+
+/*
+ * Killed after its spec.json, a submission leaves a job that will run:
+ * find() gives it (so the caller adopts it), the next query starts it
+ * if it is still queued, it is never lost, and it runs exactly once.
+ */
+static void killed_after_commit(const char *point)
+{
+	struct world w;
+	json_t *found;
+	char dir[64], *id;
+
+	snprintf(dir, sizeof(dir), "crash-%s", point);
+	world_open(&w, dir, 4, 10);
+	submit_killed_at(&w, "sp-crash", point);
+	found = find_run(&w, "sp-crash");
+	assert_int_equal(json_array_size(found), 1);
+	id = xstrdup(json_string_value(json_array_get(found, 0)));
+	json_decref(found);
+	assert_string_equal(wait_state(&w, id, "completed"), "completed");
+	assert_int_equal(world_lines(&w, "sp-crash.ran"), 1);
+	assert_int_equal(world_count(&w, ".hpcloop-local/live"), 0);
+	free(id);
+	world_close(&w);
+}
+
+static void test_sched_local_killed_after_id(void **state)
+{
+	(void)state;
+	killed_before_commit("local.after_id");
+}
+
+static void test_sched_local_killed_after_by_run(void **state)
+{
+	(void)state;
+	killed_before_commit("local.after_by_run");
+}
+
+static void test_sched_local_killed_after_live(void **state)
+{
+	(void)state;
+	killed_before_commit("local.after_live");
+}
+
+static void test_sched_local_killed_after_record(void **state)
+{
+	(void)state;
+	killed_after_commit("local.after_record");
+}
+
+static void test_sched_local_killed_after_fork(void **state)
+{
+	(void)state;
+	killed_after_commit("local.after_fork");
+}
+
+static void test_sched_local_killed_after_pid(void **state)
+{
+	(void)state;
+	killed_after_commit("local.after_pid");
 }
 
 /* ------------------------------------------------------------------ */
@@ -712,6 +1031,15 @@ int main(void)
 		cmocka_unit_test(test_sched_local_find_by_comment),
 		cmocka_unit_test(test_sched_local_ids_never_repeat),
 		cmocka_unit_test(test_sched_local_open_checks),
+		cmocka_unit_test(test_sched_local_kind_table),
+		cmocka_unit_test(test_sched_local_settings_required),
+		cmocka_unit_test(test_sched_local_past_jobs_left_alone),
+		cmocka_unit_test(test_sched_local_killed_after_id),
+		cmocka_unit_test(test_sched_local_killed_after_live),
+		cmocka_unit_test(test_sched_local_killed_after_by_run),
+		cmocka_unit_test(test_sched_local_killed_after_record),
+		cmocka_unit_test(test_sched_local_killed_after_fork),
+		cmocka_unit_test(test_sched_local_killed_after_pid),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
