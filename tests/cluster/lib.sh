@@ -10,9 +10,9 @@
 # busybox sh all have `local`), and every one returns a status instead
 # of exiting, except cluster_die.
 
-# cluster_die MESSAGE: print "NAME: MESSAGE" on stderr and exit 1.
+# cluster_die MESSAGE...: print "NAME: MESSAGE" on stderr and exit 1.
 cluster_die () {
-	printf '%s: %s\n' "${cluster_name:-cluster}" "$1" >&2
+	printf '%s: %s\n' "${cluster_name:-cluster}" "$*" >&2
 	exit 1
 }
 
@@ -55,8 +55,9 @@ cluster_port_busy () {
 	local hex
 	hex=$(printf '%04X' "$1")
 	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
-		awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p \
-			{ found = 1 } END { exit !found }'
+		awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p {
+			found = 1
+		} END { exit !found }'
 }
 
 # cluster_free_port: print a port nobody listens on, chosen at random
