@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian 12 packages that building and testing hpcloop need.
 # Idempotent: packages already present are left alone. As root it runs
-# apt-get; otherwise it prints the exact command to run and exits 1.
+# apt-get (quietly: its log is shown only on failure); otherwise it
+# prints the exact command to run and exits 1.
 set -eu
 
 PKGS="build-essential pkg-config git ca-certificates curl
@@ -9,6 +10,10 @@ libsqlite3-dev libssh2-1-dev libcurl4-openssl-dev libjansson-dev
 libyaml-dev libpcre2-dev libssl-dev libcrypt-dev libmicrohttpd-dev
 libcmocka-dev json-schema-test-suite python3 python3-jsonschema
 sqlite3 perl"
+# The test clusters (tests/cluster/start-slurm.sh, start-sge.sh).  The
+# scripts run private daemons on other ports, never the system ones.
+PKGS="$PKGS slurmctld slurmd slurm-client munge
+gridengine-master gridengine-exec gridengine-client"
 
 missing=""
 for p in $PKGS; do
@@ -29,7 +34,17 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
+# apt's chatter goes to a log that is shown only when it fails.
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >&2
+log=$(mktemp)
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing >&2
+if ! { apt-get update -q &&
+	apt-get install -y -q --no-install-recommends $missing; } >"$log" 2>&1
+then
+	cat "$log" >&2
+	rm -f "$log"
+	echo "install-deps: apt-get failed installing:$missing" >&2
+	exit 1
+fi
+rm -f "$log"
+echo "install-deps: installed:$missing" >&2

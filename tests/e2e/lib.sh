@@ -62,8 +62,7 @@ test_expect_success () {
 	if [ $# = 3 ]; then prereq=$1; shift; fi
 	test_count=$((test_count + 1))
 	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
-		test_skipped=$((test_skipped + 1))
-		say "ok $test_count # skip $1 (missing $prereq)"
+		test_skip_ "$prereq" "$1"
 		return 0
 	fi
 	: >"$TRASH_DIRECTORY/.violation"
@@ -301,4 +300,59 @@ tally () {
 # local_job_pid JOB: the pid of local job JOB's script (empty if none).
 local_job_pid () {
 	cut -d" " -f1 "sprints/.hpcloop-local/jobs/$1/pid" 2>/dev/null
+}
+
+# ---------------------------------------------------------------------
+# Components: daemons and tools that steps need (slurm, sge, sshd...).
+#
+# A script that finds a component unusable says why, once, before its
+# steps: require_component slurm "slurmctld is not installed".  Steps
+# whose prerequisite is the name in capitals (SLURM) then print
+# "ok N # skip REASON (TITLE)", or, when the comma list HPCLOOP_REQUIRE
+# names the component (as CI's does), fail with REASON: a required
+# component never skips.  A usable one is marked with test_set_prereq.
+
+# component_required NAME: HPCLOOP_REQUIRE lists NAME.
+component_required () {
+	case ",${HPCLOOP_REQUIRE:-}," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
+# require_component NAME REASON: NAME cannot be used here, for REASON.
+require_component () {
+	case $1 in ''|*[!a-z0-9_]*) echo "require_component: bad name '$1'" >&2
+		exit 1 ;;
+	esac
+	eval "component_reason_$(echo "$1" | tr a-z A-Z)=\$2"
+}
+
+# test_skip_ PREREQS TITLE: the step TITLE lacks one of PREREQS: print
+# its skip (with a component's reason if one is missing), or its failure
+# when a missing one is a required component.
+test_skip_ () {
+	ts_reason= ts_required=
+	for ts_p in $(echo "$1" | tr ',' ' '); do
+		case $ts_p in !*) continue ;; esac
+		test_have_prereq "$ts_p" && continue
+		eval "ts_r=\${component_reason_$ts_p:-}"
+		[ -n "$ts_r" ] || continue
+		ts_reason=$ts_r
+		ts_name=$(echo "$ts_p" | tr A-Z a-z)
+		component_required "$ts_name" && ts_required=$ts_name && break
+	done
+	if [ -n "$ts_required" ]; then
+		test_failures=$((test_failures + 1))
+		say "not ok $test_count - $2"
+		ts_msg="# $this_test: not ok $test_count - $2: component"
+		ts_msg="$ts_msg '$ts_required' is required (HPCLOOP_REQUIRE)"
+		say "$ts_msg but $ts_reason"
+		say "$ts_msg but $ts_reason" >&2
+		return 0
+	fi
+	test_skipped=$((test_skipped + 1))
+	if [ -n "$ts_reason" ]; then
+		say "ok $test_count # skip $ts_reason ($2)"
+	else
+		say "ok $test_count # skip $2 (missing $1)"
+	fi
 }
