@@ -23,6 +23,10 @@ for p in $PKGS; do
 	fi
 done
 
+# The agent CLI the e2e tests drive (npm, into build/agent-cli/; never
+# fails the set-up: without npm or its registry those tests skip).
+sh "$(dirname "$0")/install-agent-cli.sh"
+
 if [ -z "$missing" ]; then
 	echo "install-deps: all packages present" >&2
 	exit 0

@@ -356,3 +356,122 @@ test_skip_ () {
 		say "ok $test_count # skip $2 (missing $1)"
 	fi
 }
+
+# The real agent CLI and the scripted model server (tests/model/).
+#
+# REAL_CLAUDE is the CLI that scripts/install-agent-cli.sh installs
+# (REAL_CLAUDE in the environment overrides it).  The CLAUDE
+# prerequisite is set when it is there at the pinned version; otherwise
+# CLAUDE_WHY says why, and a script that needs it calls claude_require
+# to skip as a whole with that reason.  When HPCLOOP_REQUIRE lists
+# "claude" the prerequisite is set anyway, so the steps run and fail.
+
+MODEL_SERVER="$SRC_DIR/tests/model/model-server"
+CLAUDE_VERSION=$(sh "$SRC_DIR/scripts/install-agent-cli.sh" --version)
+: "${REAL_CLAUDE:=$(sh "$SRC_DIR/scripts/install-agent-cli.sh" --bin)}"
+CLAUDE_WHY=
+claude_pkg="${REAL_CLAUDE%/.bin/claude}/@anthropic-ai/claude-code/package.json"
+if ! [ -x /usr/bin/python3 ]; then
+	CLAUDE_WHY="/usr/bin/python3 is missing (the scripted model needs it)"
+elif ! [ -x "$REAL_CLAUDE" ]; then
+	CLAUDE_WHY="the agent CLI is not installed at $REAL_CLAUDE"
+	CLAUDE_WHY="$CLAUDE_WHY (scripts/install-agent-cli.sh installs it"
+	CLAUDE_WHY="$CLAUDE_WHY when npm can reach its registry)"
+elif [ -f "$claude_pkg" ] && ! grep -q "\"version\": *\"$CLAUDE_VERSION\"" \
+	"$claude_pkg"; then
+	CLAUDE_WHY="the agent CLI at $REAL_CLAUDE is not the pinned"
+	CLAUDE_WHY="$CLAUDE_WHY $CLAUDE_VERSION"
+	CLAUDE_WHY="$CLAUDE_WHY (rerun scripts/install-agent-cli.sh)"
+fi
+case ",${HPCLOOP_REQUIRE:-}," in
+*,claude,*) test_set_prereq CLAUDE ;;
+*) [ -n "$CLAUDE_WHY" ] || test_set_prereq CLAUDE ;;
+esac
+[ -x /usr/bin/python3 ] && test_set_prereq MODEL
+command -v curl >/dev/null 2>&1 && test_set_prereq CURL
+
+# claude_require: end the script here with "1..0 # SKIP <why>" when the
+# real CLI cannot run (and HPCLOOP_REQUIRE does not list it).
+claude_require () {
+	if test_have_prereq CLAUDE; then
+		[ -z "$CLAUDE_WHY" ] ||
+			say "# HPCLOOP_REQUIRE lists claude, but $CLAUDE_WHY"
+		return 0
+	fi
+	say "1..0 # SKIP $CLAUDE_WHY"
+	cd / && rm -rf "$TRASH_DIRECTORY"
+	exit 0
+}
+
+# start_model SCRIPT: start the scripted model server with the script
+# file SCRIPT on a free loopback port; sets MODEL_PORT, MODEL_URL,
+# MODEL_LOG (its record of requests) and MODEL_PID.  It stops with the
+# test (test_done ends what runs from the trash) or after 300 s.
+start_model () {
+	model_n=$((${model_n:-0} + 1))
+	MODEL_DIR="$TRASH_DIRECTORY/model-$model_n"
+	MODEL_LOG="$MODEL_DIR/requests.jsonl"
+	mkdir -p "$MODEL_DIR" || return 1
+	/usr/bin/python3 "$MODEL_SERVER" serve --script "$1" \
+		--port-file "$MODEL_DIR/port" --log "$MODEL_LOG" \
+		--lifetime 300 2>"$MODEL_DIR/stderr" &
+	MODEL_PID=$!
+	i=0
+	while ! [ -s "$MODEL_DIR/port" ]; do
+		if [ $i -ge 100 ] || ! kill -0 $MODEL_PID 2>/dev/null; then
+			echo "the model server did not start:" >&2
+			cat "$MODEL_DIR/stderr" >&2
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	MODEL_PORT=$(cat "$MODEL_DIR/port") &&
+	MODEL_URL="http://127.0.0.1:$MODEL_PORT"
+}
+
+# stop_model: stop the server start_model started last.
+stop_model () {
+	kill $MODEL_PID 2>/dev/null
+	wait $MODEL_PID 2>/dev/null
+	return 0
+}
+
+# model_pick FIELD [PATH]: FIELD of each request the model server
+# recorded (tests/model/README.md), of the model calls unless PATH.
+model_pick () {
+	/usr/bin/python3 "$MODEL_SERVER" pick "$MODEL_LOG" "$1" \
+		${2:+--path "$2"}
+}
+
+# claude_env: the environment the real CLI needs against the model
+# server, as NAME=VALUE lines: its own HOME in the trash, the Bash
+# tool capped at 20 s (CLAUDE_BASH_MS), two retries (CLAUDE_RETRIES), a
+# 10 s request timeout (CLAUDE_API_TIMEOUT_MS).
+claude_env () {
+	cat <<-EOF
+	HOME=$TRASH_DIRECTORY/claude-home
+	ANTHROPIC_BASE_URL=$MODEL_URL
+	ANTHROPIC_API_KEY=test-key-for-the-model-server
+	CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1
+	DISABLE_TELEMETRY=1
+	DISABLE_AUTOUPDATER=1
+	BASH_DEFAULT_TIMEOUT_MS=${CLAUDE_BASH_MS:-20000}
+	BASH_MAX_TIMEOUT_MS=${CLAUDE_BASH_MS:-20000}
+	CLAUDE_CODE_MAX_RETRIES=${CLAUDE_RETRIES:-2}
+	API_TIMEOUT_MS=${CLAUDE_API_TIMEOUT_MS:-10000}
+	EOF
+}
+
+# run_claude PROMPT [ARGS...]: run the real CLI in print mode with
+# stream-json output, PROMPT on stdin, in the current directory with
+# claude_env; stdout in ./stream.jsonl, stderr in ./stream.err.
+run_claude () {
+	prompt=$1
+	shift
+	mkdir -p "$TRASH_DIRECTORY/claude-home" &&
+	printf '%s\n' "$prompt" |
+	env $(claude_env) timeout 120 "$REAL_CLAUDE" -p \
+		--output-format stream-json --verbose "$@" \
+		>stream.jsonl 2>stream.err
+}
