@@ -875,7 +875,13 @@ run_step() {
 		STEP_ERROR="timed out after ${STEP_TIMEOUT_S} s"
 	elif ((RESULT_SEEN && RESULT_ERROR)); then
 		# The agent's own words: its result text, else its errors.
-		oneline "${RESULT_SUBTYPE:-error}: ${RESULT_TEXT:-$RESULT_REASON}" 500
+		# The real CLI reports some errors (a refused key) with the
+		# subtype "success": only an error subtype is worth saying.
+		if [[ $RESULT_SUBTYPE == error* ]]; then
+			oneline "$RESULT_SUBTYPE: ${RESULT_TEXT:-$RESULT_REASON}" 500
+		else
+			oneline "${RESULT_TEXT:-${RESULT_REASON:-the agent reported an error}}" 500
+		fi
 		STEP_ERROR=${ONELINE%: }
 	elif ((!RESULT_SEEN && STREAM_LINES > 0 && STREAM_JSON == 0)); then
 		STEP_ERROR="the agent printed plain text, not stream-json:"
