@@ -12,8 +12,9 @@ test_expect_success 'without a config, primitives that need one say to run init'
 
 test_expect_success 'init writes a config that loads' '
 	hl init &&
-	hl doctor &&
-	test_json_field out .data.healthy true &&
+	hl doctor --spec "{\"agent_check\":\"path\"}" &&
+	json_field out .data.checks | grep -q "\"name\":\"config\",\"ok\":true" &&
+	json_field out .data.checks | grep -q "\"name\":\"cluster\",\"ok\":true" &&
 	hl study-list &&
 	test_json_field out .data.studies.0.name demo
 '
