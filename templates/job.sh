@@ -21,6 +21,7 @@
     heartbeat_interval_s  integer > 0
     watchdog_grace_s      integer >= 0
     step_timeout_s        integer, 0 for none
+    time_limit_s          integer, the job's wall-clock limit (0: none)
     orchestrator_url_b64  base URL (http[s]://...), or "" for none
 }}
 {{#header_lines}}
@@ -66,6 +67,7 @@ RED_TEAM_MAX_ROUNDS='{{red_team_max_rounds}}'
 HEARTBEAT_INTERVAL_S='{{heartbeat_interval_s}}'
 WATCHDOG_GRACE_S='{{watchdog_grace_s}}'
 STEP_TIMEOUT_S='{{step_timeout_s}}'
+TIME_LIMIT_S='{{time_limit_s}}'
 
 # load_inputs: decode the embedded inputs into the sprint directory (the
 # idea, the context file and one prompt file per step) and into
@@ -752,6 +754,21 @@ kill_group() {
 	return 0
 }
 
+# bash_cap: export the agent's command time cap (BASH_MAX_TIMEOUT_MS,
+# which Claude Code reads) to fit what is left of the job's time: the
+# CLI's own default of a few minutes would kill a long experiment the
+# sprint has time for.  A value the cluster's environment set wins.
+bash_cap() {
+	local left=0
+	[[ -n ${BASH_MAX_TIMEOUT_MS-} ]] && return 0
+	((TIME_LIMIT_S > 0)) && left=$((TIME_LIMIT_S - SECONDS - 60))
+	((STEP_TIMEOUT_S > 0 && (left <= 0 || STEP_TIMEOUT_S < left))) &&
+		left=$STEP_TIMEOUT_S
+	((left > 0)) || return 0
+	((left < 60)) && left=60
+	export BASH_MAX_TIMEOUT_MS=$((left * 1000))
+}
+
 # spawn_agent STEP: start the agent for STEP in a new session (so its
 # process group can be ended as a whole), stdin from the prompt, stdout
 # and stderr to .hpcloop/STEP.{jsonl,stderr}.  Runs in a subshell that
@@ -763,6 +780,7 @@ spawn_agent() {
 	trap - TERM INT HUP USR1 EXIT
 	exec {STREAM_FD}<&-
 	[[ -n $SESSION_ID ]] && cmd+=(--resume "$SESSION_ID")
+	bash_cap
 	if command -v setsid >/dev/null 2>&1; then
 		setsid "${cmd[@]}" <".hpcloop/prompt-$step.md" \
 			>".hpcloop/$step.jsonl" 2>".hpcloop/$step.stderr" &
@@ -1289,8 +1307,9 @@ check_values() {
 	[[ $SPRINT_ID =~ ^[a-z0-9-]{1,64}$ ]] || return 1
 	[[ $STUDY =~ ^[a-z0-9-]{1,64}$ ]] || return 1
 	is_uint "$RED_TEAM_MAX_ROUNDS" && is_uint "$HEARTBEAT_INTERVAL_S" &&
-		is_uint "$WATCHDOG_GRACE_S" && is_uint "$STEP_TIMEOUT_S" ||
-		return 1
+		is_uint "$WATCHDOG_GRACE_S" && is_uint "$STEP_TIMEOUT_S" &&
+		is_uint "$TIME_LIMIT_S" || return 1
+	TIME_LIMIT_S=$((10#$TIME_LIMIT_S))
 	RED_TEAM_MAX_ROUNDS=$((10#$RED_TEAM_MAX_ROUNDS))
 	HEARTBEAT_INTERVAL_S=$((10#$HEARTBEAT_INTERVAL_S))
 	WATCHDOG_GRACE_S=$((10#$WATCHDOG_GRACE_S))
@@ -1339,7 +1358,6 @@ main() {
 		[[ -d $d && :${PATH-}: != *":$d:"* ]] && PATH="$d:${PATH-}"
 	done
 	export PATH
-	export BASH_MAX_TIMEOUT_MS="${BASH_MAX_TIMEOUT_MS:-86400000}"
 	INPUT_ERROR=''
 	if ! load_inputs; then
 		[[ -n $INPUT_ERROR ]] || corrupt

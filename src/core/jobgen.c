@@ -238,6 +238,8 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 			    json_integer(root_int(cfg, "watchdog_grace_s")));
 	json_object_set_new(vars, "step_timeout_s",
 			    json_integer(root_int(cfg, "step_timeout_s")));
+	json_object_set_new(vars, "time_limit_s",
+			    json_integer(g->time_limit_s));
 	if (build_prompts(g, vars, pvars, err) < 0)
 		goto out;
 	s = embedded_text("templates/job.sh", err);

@@ -150,6 +150,7 @@ yaml_str() {
 #   env='NAME=VALUE' (none)	clusters.here.environment (one variable)
 #   scheduler=NAME (local)	clusters.here.scheduler
 #   job_option='KEY=VALUE' (none)  clusters.here.job_options (one)
+#   hours=H (8)			studies.demo.max_sprint_duration_hours
 # or of the request:
 #   idea_file=FILE (an idea of one line)
 #   sprint_id=ID (sp-7e57ab)
@@ -158,7 +159,7 @@ make_sprint() {
 	local dir=$1 opt key value
 	local idea_file='' rounds=2 context='' url='' token='' heartbeat=1
 	local grace=2 step_timeout=0 agent=$FAKE_AGENT env='' job_option=''
-	local scheduler=local sprint_id=sp-7e57ab
+	local scheduler=local sprint_id=sp-7e57ab hours=8
 	shift
 	for opt in "$@"; do
 		key=${opt%%=*}
@@ -166,7 +167,7 @@ make_sprint() {
 		case $key in
 		idea_file | rounds | context | url | token | heartbeat | \
 			grace | step_timeout | agent | env | job_option | \
-			scheduler | sprint_id)
+			scheduler | sprint_id | hours)
 			printf -v "$key" '%s' "$value"
 			;;
 		*)
@@ -211,6 +212,7 @@ make_sprint() {
 		fi
 		printf 'studies:\n  demo:\n    cluster: here\n'
 		printf '    red_team_max_rounds: %s\n' "$rounds"
+		printf '    max_sprint_duration_hours: %s\n' "$hours"
 	} >"$dir/hpcloop.yaml" || return 1
 	"$HPCLOOP_TEST_TOOL" render-job "$dir/hpcloop.yaml" demo \
 		"$idea_file" "$sprint_id" "$SPRINT" >"$dir/job.sh" &&

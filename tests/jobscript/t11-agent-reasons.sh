@@ -41,6 +41,27 @@ test_expect_success 'a step whose every tool call failed is not a success' '
 		"report failed: every tool call of the agent failed (1 of 1; see .hpcloop/report.jsonl)"
 '
 
+test_expect_success 'the agent'"'"'s command cap fits what is left of the time limit' '
+	make_sprint "$TRASH/cap" rounds=0 hours=0.05 &&
+	run_job "$TRASH/cap" FAKE_AGENT_ENV_FILE="$TRASH/cap/env.log" &&
+	[[ $JOB_RC == 0 ]] &&
+	read -r step cap <"$TRASH/cap/env.log" &&
+	[[ $step == research ]] &&
+	ms=${cap#BASH_MAX_TIMEOUT_MS=} &&
+	((ms >= 60000 && ms <= 120000)) &&
+	make_sprint "$TRASH/cap8" rounds=0 &&
+	run_job "$TRASH/cap8" FAKE_AGENT_ENV_FILE="$TRASH/cap8/env.log" &&
+	read -r step cap <"$TRASH/cap8/env.log" &&
+	ms=${cap#BASH_MAX_TIMEOUT_MS=} &&
+	((ms > 28000000 && ms <= 28800000))
+'
+
+test_expect_success 'a cap the cluster sets wins' '
+	make_sprint "$TRASH/capset" rounds=0 env="BASH_MAX_TIMEOUT_MS=5000" &&
+	run_job "$TRASH/capset" FAKE_AGENT_ENV_FILE="$TRASH/capset/env.log" &&
+	grep -q "^research BASH_MAX_TIMEOUT_MS=5000$" "$TRASH/capset/env.log"
+'
+
 test_expect_success 'a normal run has no denials and completes' '
 	make_sprint "$TRASH/ok" rounds=1 &&
 	run_job "$TRASH/ok" &&

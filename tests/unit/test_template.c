@@ -425,6 +425,7 @@ static void test_template_shipped_job_script(void **state)
 		" \"fix\": [{\"round\": 1, \"b64\": \"cg==\"}]},"
 		" \"red_team_max_rounds\": 1, \"heartbeat_interval_s\": 60,"
 		" \"watchdog_grace_s\": 60, \"step_timeout_s\": 0,"
+		" \"time_limit_s\": 3600,"
 		" \"orchestrator_url_b64\": \"\"}";
 	struct err err = ERR_INIT;
 	char *tmpl = read_source("templates/job.sh");
