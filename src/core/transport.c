@@ -16,6 +16,7 @@
 
 struct transport {
 	const struct transport_ops *ops;	/* static table of the kind */
+	void *priv;				/* the kind's own data */
 };
 
 /* One kind of transport: its name in the config, and how to open it. */
@@ -36,16 +37,26 @@ static const struct transport_kind kinds[] = {
 /* Handles and results                                                 */
 /* ------------------------------------------------------------------ */
 
-struct transport *transport_new(const struct transport_ops *ops)
+struct transport *transport_new(const struct transport_ops *ops, void *priv)
 {
 	struct transport *t = xmalloc(sizeof(*t));
 
 	t->ops = ops;
+	t->priv = priv;
 	return t;
+}
+
+void *transport_priv(const struct transport *t)
+{
+	return t->priv;
 }
 
 void transport_close(struct transport *t)
 {
+	if (!t)
+		return;
+	if (t->ops->close)
+		t->ops->close(t);
 	free(t);
 }
 

@@ -102,6 +102,12 @@ struct transport_ops {
 		    int max_depth, int max_entries, struct err *err);
 	int (*remove)(struct transport *t, const char *path,
 		      struct err *err);
+	/*
+	 * Free what the kind keeps in the handle's private data (may be
+	 * NULL when it keeps nothing); transport_close() then frees the
+	 * handle.
+	 */
+	void (*close)(struct transport *t);
 };
 
 /* ------------------------------------------------------------------ */
@@ -127,10 +133,14 @@ const char *transport_name(const struct transport *t);
 
 /*
  * For implementations: a new handle with the operations 'ops' (static,
- * borrowed for the handle's life), to hand back from a kind's open
- * function.
+ * borrowed for the handle's life) and the kind's private data 'priv'
+ * (may be NULL; the handle owns it, and ops->close frees it), to hand
+ * back from a kind's open function.
  */
-struct transport *transport_new(const struct transport_ops *ops);
+struct transport *transport_new(const struct transport_ops *ops, void *priv);
+
+/* The private data given to transport_new(); borrowed. */
+void *transport_priv(const struct transport *t);
 
 /* ------------------------------------------------------------------ */
 /* Commands                                                            */
