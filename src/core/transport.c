@@ -26,9 +26,10 @@ struct transport_kind {
 		    struct err *err);
 };
 
-/* Every kind this build has; the ssh transport will be one more line. */
+/* Every kind this build has. */
 static const struct transport_kind kinds[] = {
 	{ "local", transport_local_open },
+	{ "ssh", transport_ssh_open },
 };
 
 #define KIND_COUNT (sizeof(kinds) / sizeof(kinds[0]))

@@ -8,7 +8,8 @@
  * can fill one in.  transport.c holds the handle, the checks every
  * operation makes before it reaches an implementation, and the static
  * table of kinds; transport_local.c is the "local" kind (plain system
- * calls on this machine, and proc.c's fork/exec with no shell).
+ * calls on this machine, and proc.c's fork/exec with no shell), and
+ * transport_ssh*.c the "ssh" kind (libssh2, loaded on first use).
  *
  * Commands are always an argv array, never a shell string: user text
  * can never run as code.  Output is bounded by the caller's limit.
@@ -117,9 +118,11 @@ struct transport_ops {
 /*
  * Open the transport described by the cluster configuration 'cluster'
  * (borrowed; may be NULL, which means local).  Its key "transport"
- * names the kind: "local" (the default), or one a later build adds
- * ("ssh").  A kind this build does not have is ERR_CONFIG_INVALID, with
- * a remediation that lists the kinds it has.  '*out' is new (free it
+ * names the kind: "local" (the default) or "ssh" (transport_ssh.c; its
+ * keys are those of schemas/config.json's cluster).  A kind this build
+ * does not have is ERR_CONFIG_INVALID, with a remediation that lists
+ * the kinds it has.  Opening never reaches the network: an ssh
+ * transport connects on its first operation.  '*out' is new (free it
  * with transport_close()), or NULL on failure.
  */
 int transport_open(struct transport **out, const json_t *cluster,
