@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config git ca-certificates curl
 libsqlite3-dev libssh2-1-dev libcurl4-openssl-dev libjansson-dev
 libyaml-dev libpcre2-dev libssl-dev libcrypt-dev libmicrohttpd-dev
 libcmocka-dev json-schema-test-suite python3 python3-jsonschema
-sqlite3 perl"
+sqlite3 perl openssh-server openssh-client"
 
 missing=""
 for p in $PKGS; do
@@ -30,6 +30,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# openssh-server is for the tests' own sshd on 127.0.0.1
+# (tests/cluster/start-sshd.sh); on a machine without policy-rc.d its
+# postinst may also start the system's sshd.
 apt-get update -q >&2
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >&2
