@@ -9,7 +9,7 @@ PKGS="build-essential pkg-config git ca-certificates curl
 libsqlite3-dev libssh2-1-dev libcurl4-openssl-dev libjansson-dev
 libyaml-dev libpcre2-dev libssl-dev libcrypt-dev libmicrohttpd-dev
 libcmocka-dev json-schema-test-suite python3 python3-jsonschema
-sqlite3 perl"
+sqlite3 perl openssh-server openssh-client"
 # The test clusters (tests/cluster/start-slurm.sh, start-sge.sh).  The
 # scripts run private daemons on other ports, never the system ones.
 PKGS="$PKGS slurmctld slurmd slurm-client munge
@@ -40,6 +40,9 @@ fi
 
 # apt's chatter goes to a log that is shown only when it fails.
 export DEBIAN_FRONTEND=noninteractive
+# openssh-server is for the tests' own sshd on 127.0.0.1
+# (tests/cluster/start-sshd.sh); on a machine without policy-rc.d its
+# postinst may also start the system's sshd.
 log=$(mktemp)
 # shellcheck disable=SC2086
 if ! { apt-get update -q &&

@@ -431,7 +431,9 @@ static int check_cluster(const struct config *cfg, const char *name,
 			 const json_t *c, struct err *err)
 {
 	static const char *const ssh_only[] = {
-		"host", "port", "user", "key", "known_hosts", NULL
+		"host", "port", "user", "key", "known_hosts",
+		"host_key_policy", "key_passphrase_env", "connect_timeout_s",
+		"io_timeout_s", "keepalive_s", "max_connections", NULL
 	};
 	const char *transport = json_string_value(json_object_get(c,
 								  "transport"));

@@ -16,6 +16,7 @@
 
 struct transport {
 	const struct transport_ops *ops;	/* static table of the kind */
+	void *priv;				/* the kind's own data */
 };
 
 /* One kind of transport: its name in the config, and how to open it. */
@@ -25,9 +26,10 @@ struct transport_kind {
 		    struct err *err);
 };
 
-/* Every kind this build has; the ssh transport will be one more line. */
+/* Every kind this build has. */
 static const struct transport_kind kinds[] = {
 	{ "local", transport_local_open },
+	{ "ssh", transport_ssh_open },
 };
 
 #define KIND_COUNT (sizeof(kinds) / sizeof(kinds[0]))
@@ -36,16 +38,26 @@ static const struct transport_kind kinds[] = {
 /* Handles and results                                                 */
 /* ------------------------------------------------------------------ */
 
-struct transport *transport_new(const struct transport_ops *ops)
+struct transport *transport_new(const struct transport_ops *ops, void *priv)
 {
 	struct transport *t = xmalloc(sizeof(*t));
 
 	t->ops = ops;
+	t->priv = priv;
 	return t;
+}
+
+void *transport_priv(const struct transport *t)
+{
+	return t->priv;
 }
 
 void transport_close(struct transport *t)
 {
+	if (!t)
+		return;
+	if (t->ops->close)
+		t->ops->close(t);
 	free(t);
 }
 

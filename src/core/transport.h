@@ -8,7 +8,8 @@
  * can fill one in.  transport.c holds the handle, the checks every
  * operation makes before it reaches an implementation, and the static
  * table of kinds; transport_local.c is the "local" kind (plain system
- * calls on this machine, and proc.c's fork/exec with no shell).
+ * calls on this machine, and proc.c's fork/exec with no shell), and
+ * transport_ssh*.c the "ssh" kind (libssh2, loaded on first use).
  *
  * Commands are always an argv array, never a shell string: user text
  * can never run as code.  Output is bounded by the caller's limit.
@@ -102,6 +103,12 @@ struct transport_ops {
 		    int max_depth, int max_entries, struct err *err);
 	int (*remove)(struct transport *t, const char *path,
 		      struct err *err);
+	/*
+	 * Free what the kind keeps in the handle's private data (may be
+	 * NULL when it keeps nothing); transport_close() then frees the
+	 * handle.
+	 */
+	void (*close)(struct transport *t);
 };
 
 /* ------------------------------------------------------------------ */
@@ -111,9 +118,11 @@ struct transport_ops {
 /*
  * Open the transport described by the cluster configuration 'cluster'
  * (borrowed; may be NULL, which means local).  Its key "transport"
- * names the kind: "local" (the default), or one a later build adds
- * ("ssh").  A kind this build does not have is ERR_CONFIG_INVALID, with
- * a remediation that lists the kinds it has.  '*out' is new (free it
+ * names the kind: "local" (the default) or "ssh" (transport_ssh.c; its
+ * keys are those of schemas/config.json's cluster).  A kind this build
+ * does not have is ERR_CONFIG_INVALID, with a remediation that lists
+ * the kinds it has.  Opening never reaches the network: an ssh
+ * transport connects on its first operation.  '*out' is new (free it
  * with transport_close()), or NULL on failure.
  */
 int transport_open(struct transport **out, const json_t *cluster,
@@ -127,10 +136,14 @@ const char *transport_name(const struct transport *t);
 
 /*
  * For implementations: a new handle with the operations 'ops' (static,
- * borrowed for the handle's life), to hand back from a kind's open
- * function.
+ * borrowed for the handle's life) and the kind's private data 'priv'
+ * (may be NULL; the handle owns it, and ops->close frees it), to hand
+ * back from a kind's open function.
  */
-struct transport *transport_new(const struct transport_ops *ops);
+struct transport *transport_new(const struct transport_ops *ops, void *priv);
+
+/* The private data given to transport_new(); borrowed. */
+void *transport_priv(const struct transport *t);
 
 /* ------------------------------------------------------------------ */
 /* Commands                                                            */

@@ -18,4 +18,11 @@
 int transport_local_open(struct transport **out, const json_t *cluster,
 			 struct err *err);
 
+/*
+ * transport_ssh_ops.c: a host reached with libssh2 (loaded on first
+ * use).  Opening checks the configuration only; nothing connects.
+ */
+int transport_ssh_open(struct transport **out, const json_t *cluster,
+		       struct err *err);
+
 #endif

@@ -679,6 +679,6 @@ int transport_local_open(struct transport **out, const json_t *cluster,
 {
 	(void)cluster;
 	(void)err;
-	*out = transport_new(&local_ops);
+	*out = transport_new(&local_ops, NULL);
 	return 0;
 }

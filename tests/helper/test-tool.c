@@ -32,10 +32,30 @@
  *					  validate FILE against the schema
  *					  in SCHEMA, print the error array;
  *					  exit 1 if invalid (bench/schema.sh)
+ *   test-tool transport CLUSTER_JSON [--handles N] OP ARGS [+ OP ARGS]...
+ *					  open the transport of the cluster
+ *					  in the file CLUSTER_JSON (N
+ *					  handles, used in turn) and run
+ *					  each operation, printing one JSON
+ *					  line each; stops at the first
+ *					  failure and exits with its exit
+ *					  class.  OPs: exec [--cwd D]
+ *					  [--stdin F] [--timeout S] [--max B]
+ *					  [--out F] [--] ARGV..., mkdirs P
+ *					  MODE, write P FILE MODE, read D R
+ *					  MAX [--out F], range D R OFF MAX,
+ *					  stat D R, list D DEPTH MAX,
+ *					  remove P, sessions (SSH sessions
+ *					  opened), open (nothing)
+ *					  HPCLOOP_TEST_LIBSSH2 names the
+ *					  libssh2 to load
+ *   test-tool free-port		  a TCP port free on 127.0.0.1 now
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -47,6 +67,8 @@
 #include "primitives/registry.h"
 #include "schema.h"
 #include "spec.h"
+#include "transport.h"
+#include "transport_ssh.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -454,8 +476,274 @@ out:
 	return r;
 }
 
+/* ------------------------------------------------------------------ */
+/* test-tool transport                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Write the 'len' bytes of 'data' to the file 'path'; 0 or -1. */
+static int write_all_to(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	int r = 0;
+
+	if (!f)
+		return -1;
+	if (len && fwrite(data, 1, len, f) != len)
+		r = -1;
+	if (fclose(f) != 0)
+		r = -1;
+	return r;
+}
+
+/* 'b' as a JSON string, or null when it is not UTF-8 without NUL. */
+static json_t *text_or_null(const struct buf *b)
+{
+	json_t *v = json_stringn(buf_str(b), b->len);
+
+	return v ? v : json_null();
+}
+
+/* The number of words of the operation starting at 'argv' (up to "+"). */
+static int op_words(char **argv, int argc)
+{
+	int n = 0;
+
+	while (n < argc && strcmp(argv[n], "+"))
+		n++;
+	return n;
+}
+
+/* Run "exec [options] [--] ARGV..." from 'w' ('n' words) on 't'. */
+static int tool_exec(struct transport *t, json_t *o, char **w, int n,
+		     struct err *err)
+{
+	struct exec_result res;
+	struct buf in = BUF_INIT;
+	const char *cwd = NULL, *out = NULL, *in_file = NULL;
+	const char **argv;
+	int timeout_s = 0, i = 1, k = 0, r = -1;
+	size_t max = 1 << 20;
+
+	for (; i < n && !strncmp(w[i], "--", 2); i++) {
+		if (!strcmp(w[i], "--")) {
+			i++;
+			break;
+		}
+		if (i + 1 >= n)
+			break;
+		if (!strcmp(w[i], "--cwd"))
+			cwd = w[++i];
+		else if (!strcmp(w[i], "--stdin"))
+			in_file = w[++i];
+		else if (!strcmp(w[i], "--timeout"))
+			timeout_s = (int)strtol(w[++i], NULL, 10);
+		else if (!strcmp(w[i], "--max"))
+			max = (size_t)strtoul(w[++i], NULL, 10);
+		else if (!strcmp(w[i], "--out"))
+			out = w[++i];
+	}
+	if (in_file && read_all(&in, in_file) < 0)
+		return err_set(err, ERR_INTERNAL, "cannot read %s", in_file);
+	argv = xcalloc((size_t)(n - i + 1), sizeof(*argv));
+	while (i < n)
+		argv[k++] = w[i++];
+	exec_result_init(&res, max);
+	if (transport_exec(t, &res, argv, cwd, in_file ? buf_str(&in) : NULL,
+			   in.len, timeout_s, err) < 0)
+		goto out;
+	json_object_set_new(o, "exit_code", json_integer(res.exit_code));
+	json_object_set_new(o, "signal", json_integer(res.signal));
+	json_object_set_new(o, "out", text_or_null(&res.out));
+	json_object_set_new(o, "err", text_or_null(&res.err));
+	json_object_set_new(o, "out_len", json_integer((json_int_t)res.out.len));
+	json_object_set_new(o, "out_truncated",
+			    json_boolean(res.out_truncated));
+	json_object_set_new(o, "err_truncated",
+			    json_boolean(res.err_truncated));
+	if (out && write_all_to(out, buf_str(&res.out), res.out.len) < 0) {
+		err_set(err, ERR_INTERNAL, "cannot write %s", out);
+		goto out;
+	}
+	r = 0;
+out:
+	free(argv);
+	buf_release(&in);
+	exec_result_release(&res);
+	return r;
+}
+
+/* Run one operation, the 'n' words of 'w', on 't', describing it in 'o'. */
+static int tool_op(struct transport *t, json_t *o, char **w, int n,
+		   struct err *err)
+{
+	struct buf data = BUF_INIT;
+	json_t *list = NULL;
+	int64_t size = 0, mtime = 0;
+	int exists = 0, r = -1;
+
+	json_object_set_new(o, "op", json_string(w[0]));
+	if (!strcmp(w[0], "open"))
+		return 0;
+	if (!strcmp(w[0], "sessions")) {
+		json_object_set_new(o, "sessions",
+				    json_integer(ssh_conn_opened()));
+		return 0;
+	}
+	if (!strcmp(w[0], "exec"))
+		return tool_exec(t, o, w, n, err);
+	if (!strcmp(w[0], "mkdirs") && n == 3)
+		return transport_mkdirs(t, w[1], (int)strtol(w[2], NULL, 8),
+					err);
+	if (!strcmp(w[0], "remove") && n == 2)
+		return transport_remove(t, w[1], err);
+	if (!strcmp(w[0], "write") && n == 4) {
+		if (read_all(&data, w[2]) < 0)
+			return err_set(err, ERR_INTERNAL, "cannot read %s",
+				       w[2]);
+		r = transport_write_file(t, w[1], buf_str(&data), data.len,
+					 (int)strtol(w[3], NULL, 8), err);
+		buf_release(&data);
+		return r;
+	}
+	if (!strcmp(w[0], "read") && (n == 4 || n == 6)) {
+		r = transport_read_file(t, &data, w[1], w[2],
+					(size_t)strtoul(w[3], NULL, 10), err);
+		if (r == 0 && n == 6 &&
+		    write_all_to(w[5], buf_str(&data), data.len) < 0)
+			r = err_set(err, ERR_INTERNAL, "cannot write %s", w[5]);
+	} else if (!strcmp(w[0], "range") && n == 5) {
+		r = transport_read_range(t, &data, &size, w[1], w[2],
+					 strtoll(w[3], NULL, 10),
+					 (size_t)strtoul(w[4], NULL, 10), err);
+		json_object_set_new(o, "size", json_integer(size));
+	} else if (!strcmp(w[0], "stat") && n == 3) {
+		r = transport_stat(t, &exists, &size, &mtime, w[1], w[2], err);
+		json_object_set_new(o, "exists", json_boolean(exists));
+		json_object_set_new(o, "size", json_integer(size));
+		json_object_set_new(o, "mtime", json_integer(mtime));
+		return r;
+	} else if (!strcmp(w[0], "list") && n == 4) {
+		r = transport_list(t, &list, w[1], (int)strtol(w[2], NULL, 10),
+				   (int)strtol(w[3], NULL, 10), err);
+		if (r == 0)
+			json_object_set_new(o, "files", list);
+		return r;
+	} else {
+		return err_set(err, ERR_USAGE, "bad operation '%s'", w[0]);
+	}
+	if (r == 0) {
+		json_object_set_new(o, "data", text_or_null(&data));
+		json_object_set_new(o, "len", json_integer((json_int_t)data.len));
+	}
+	buf_release(&data);
+	return r;
+}
+
+/* Print 'o' as one line, with the error of 'err' when 'failed'. */
+static void tool_print(json_t *o, int failed, const struct err *err)
+{
+	char *s;
+
+	json_object_set_new(o, "ok", json_boolean(!failed));
+	if (failed) {
+		json_object_set_new(o, "error_code",
+				    json_string(err_name(err->code)));
+		json_object_set_new(o, "message", json_string(err->message));
+		json_object_set_new(o, "remediation",
+				    json_string(err->remedy[0]
+							? err->remedy
+							: err_remediation(
+								  err->code)));
+		if (err->details)
+			json_object_set(o, "details", err->details);
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	printf("%s\n", s);
+	free(s);
+}
+
+static int cmd_transport(const char *conf_path, int argc, char **argv)
+{
+	struct transport *t[4] = { NULL, NULL, NULL, NULL };
+	struct err err = ERR_INIT;
+	struct buf conf_text = BUF_INIT;
+	json_t *conf = NULL;
+	const char *lib = getenv("HPCLOOP_TEST_LIBSSH2");
+	int handles = 1, i, k, n, r = 0, op = 0;
+
+	if (lib && *lib)
+		ssh_lib_set_name(lib);
+	if (argc >= 2 && !strcmp(argv[0], "--handles")) {
+		handles = (int)strtol(argv[1], NULL, 10);
+		if (handles < 1 || handles > 4)
+			handles = 1;
+		argc -= 2;
+		argv += 2;
+	}
+	if (read_all(&conf_text, conf_path) < 0)
+		return 3;
+	conf = json_loadb(buf_str(&conf_text), conf_text.len, 0, NULL);
+	buf_release(&conf_text);
+	for (k = 0; k < handles; k++) {
+		if (transport_open(&t[k], conf, &err) < 0) {
+			json_t *o = json_pack("{s:s}", "op", "transport_open");
+
+			tool_print(o, 1, &err);
+			json_decref(o);
+			r = err_exit_class(err.code);
+			goto out;
+		}
+	}
+	for (i = 0; i < argc; i += n + 1) {
+		json_t *o = json_object();
+		int failed;
+
+		n = op_words(argv + i, argc - i);
+		if (n == 0) {
+			json_decref(o);
+			continue;
+		}
+		failed = tool_op(t[op++ % handles], o, argv + i, n, &err) < 0;
+		tool_print(o, failed, &err);
+		json_decref(o);
+		if (failed) {
+			r = err_exit_class(err.code);
+			goto out;
+		}
+	}
+out:
+	fflush(stdout);
+	for (k = 0; k < handles; k++)
+		transport_close(t[k]);
+	json_decref(conf);
+	err_release(&err);
+	return r;
+}
+
+/* A TCP port on 127.0.0.1 that nothing listens on at this moment. */
+static int cmd_free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return 1;
+	printf("%d\n", ntohs(sa.sin_port));
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[1], "transport"))
+		return cmd_transport(argv[2], argc - 3, argv + 3);
+	if (argc == 2 && !strcmp(argv[1], "free-port"))
+		return cmd_free_port();
 	if (argc == 3 && !strcmp(argv[1], "check-errors"))
 		return cmd_check_errors(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "journal-old"))
@@ -479,6 +767,6 @@ int main(int argc, char **argv)
 		return cmd_schema_validate(argv[2], argv[3]);
 	fprintf(stderr, "usage: test-tool envelope|json-field|row-counts|"
 			"check-output|check-errors|sha256|keys|journal-old|"
-			"render-job|schema-validate ...\n");
+			"render-job|schema-validate|transport|free-port ...\n");
 	return 2;
 }

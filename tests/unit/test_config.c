@@ -229,6 +229,11 @@ static void test_config_schema_errors(void **state)
 		   ERR_CONFIG_INVALID,
 		   "hpcloop.yaml:4: clusters.hpc.host: only for transport ssh",
 		   NULL);
+	load_fails("version: 1\nclusters:\n  hpc:\n    keepalive_s: 5\n",
+		   ERR_CONFIG_INVALID,
+		   "hpcloop.yaml:4: clusters.hpc.keepalive_s: only for "
+		   "transport ssh",
+		   NULL);
 	load_fails("version: 1\n"
 		   "clusters:\n"
 		   "  hpc:\n"

@@ -655,7 +655,7 @@ static const struct transport_ops remote_ops = { .name = "ssh" };
 static void test_sched_local_open_checks(void **state)
 {
 	struct err err = ERR_INIT;
-	struct transport *remote = transport_new(&remote_ops);
+	struct transport *remote = transport_new(&remote_ops, NULL);
 	struct transport *t = NULL;
 	struct sched *s = NULL;
 	json_t *pbs = json_pack("{s:s}", "scheduler", "pbs");
