@@ -453,6 +453,16 @@ static int check_cluster(const struct config *cfg, const char *name,
 			     "only for transport ssh");
 		goto out;
 	}
+	if (!strcmp(transport, "ssh") &&
+	    !strcmp(json_string_value(json_object_get(c, "scheduler")),
+		    "local")) {
+		yaml_pointer_add(&ptr, "scheduler");
+		config_error(cfg, err, ERR_CONFIG_INVALID, buf_str(&ptr),
+			     "the local scheduler runs jobs on this machine; "
+			     "a cluster reached over ssh needs scheduler "
+			     "slurm or sge");
+		goto out;
+	}
 	json_object_foreach((json_t *)json_object_get(c, "environment"), key,
 			    v) {
 		if (!is_env_name(key))

@@ -129,8 +129,15 @@ static int refresh_all(struct ctx *ctx, const json_t *live,
 			goto out;
 		}
 		if (unreachable.code != ERR_NONE) {
-			snprintf(detail, sizeof(detail), "cluster '%s': %s",
-				 name, unreachable.message);
+			/* the message may already name its cluster */
+			snprintf(detail, sizeof(detail), "cluster '%s': ",
+				 name);
+			if (!strncmp(unreachable.message, detail,
+				     strlen(detail)))
+				*detail = '\0';
+			snprintf(detail + strlen(detail),
+				 sizeof(detail) - strlen(detail), "%s",
+				 unreachable.message);
 			ctx_partial_error(ctx, unreachable.code, detail, name);
 		}
 		err_release(&unreachable);

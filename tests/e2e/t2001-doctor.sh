@@ -63,16 +63,25 @@ test_expect_success 'Claude Code without unattended tools is unhealthy' '
 	cp good.yaml hpcloop.yaml
 '
 
-test_expect_success 'a cluster this build cannot open is unhealthy, naming it' '
+test_expect_success 'a cluster that cannot be opened or reached is unhealthy, naming it' '
 	cat >>hpcloop.yaml <<-EOF &&
 	  remote:
 	    cluster: far
 	EOF
-	sed -i "s/^clusters:/clusters:\n  far: {transport: ssh, host: 192.0.2.1, user: x, scheduler: local}/" hpcloop.yaml &&
+	sed -i "s/^clusters:/clusters:\n  far: {transport: ssh, host: 127.0.0.1, port: 1, user: x, scheduler: slurm, connect_timeout_s: 2}/" hpcloop.yaml &&
 	hl doctor --spec "{\"study\":\"remote\",\"agent_check\":\"path\"}" &&
 	test_json_field out .data.healthy false &&
 	json_field out .data.checks | grep -q "cluster .far." &&
 	cp good.yaml hpcloop.yaml
+'
+
+test_expect_success 'the local scheduler over ssh is refused where it is written' '
+	sed -i "s/^clusters:/clusters:\n  far: {transport: ssh, host: h, user: x}/" hpcloop.yaml &&
+	hl doctor --spec "{\"study\":\"demo\",\"agent_check\":\"path\"}" &&
+	cp good.yaml hpcloop.yaml &&
+	test_json_field out .data.healthy false &&
+	json_field out .data.checks | grep -q "\"name\":\"config\",\"ok\":false" &&
+	json_field out .data.checks | grep -q "clusters.far.scheduler: the local scheduler runs jobs on this machine"
 '
 
 test_expect_success 'a sprints directory that cannot be made is unhealthy' '

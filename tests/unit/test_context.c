@@ -376,6 +376,7 @@ static void test_context_dirs_and_environment(void **state)
 		      "    transport: ssh\n"
 		      "    host: login.example.org\n"
 		      "    user: me\n"
+		      "    scheduler: slurm\n"
 		      "    working_dir: scratch\n"
 		      "studies:\n"
 		      "  s1: {cluster: a}\n"
