@@ -110,7 +110,7 @@ void ledger_decide(struct ledger_verdict *out, const struct ledger_metric *m,
 		   double min_delta, const struct ledger_reference *ref,
 		   int have_value, double value)
 {
-	const char *name = m->name ? m->name : "metric";
+	const char *name = m->name ? m->name : "metric", *label;
 	char noise[96] = "";
 
 	memset(out, 0, sizeof(*out));
@@ -154,31 +154,28 @@ void ledger_decide(struct ledger_verdict *out, const struct ledger_metric *m,
 			 name);
 		return;
 	}
+	label = strcmp(out->reference_kind, "best") ? "baseline mean" : "best";
 	out->gain = gain_of(m, value, out->reference);
 	if (out->gain > out->threshold) {
 		out->status = LEDGER_KEEP;
 		snprintf(out->reason, sizeof(out->reason),
 			 "%s %g improves on the %s %g by %g, more than the "
 			 "threshold %g%s",
-			 name, value,
-			 out->reference_kind[0] == 'b' &&
-				 out->reference_kind[1] == 'a'
-			     ? "baseline mean"
-			     : "best",
-			 out->reference, out->gain, out->threshold, noise);
+			 name, value, label, out->reference, out->gain,
+			 out->threshold, noise);
 		return;
 	}
 	out->status = LEDGER_DISCARD;
 	if (out->gain > 0)
 		snprintf(out->reason, sizeof(out->reason),
-			 "%s %g improves on %g by only %g, not more than the "
-			 "threshold %g%s",
-			 name, value, out->reference, out->gain, out->threshold,
-			 noise);
+			 "%s %g improves on the %s %g by only %g, not more "
+			 "than the threshold %g%s",
+			 name, value, label, out->reference, out->gain,
+			 out->threshold, noise);
 	else
 		snprintf(out->reason, sizeof(out->reason),
-			 "%s %g is no better than %g", name, value,
-			 out->reference);
+			 "%s %g is no better than the %s %g", name, value,
+			 label, out->reference);
 }
 
 json_t *ledger_verdict_json(const struct ledger_verdict *v,

@@ -10,7 +10,6 @@
 
 #include "buf.h"
 #include "proposer.h"
-#include "xalloc.h"
 #include "banned.h"
 
 /* The first PROPOSER_DIMS_MAX primes: one Halton base per dimension. */
@@ -275,8 +274,6 @@ static void halton_point(const struct proposer_space *s, double *u, uint64_t i,
 
 /* What the history says, in the unit cube. */
 struct seen {
-	double (*tried)[PROPOSER_DIMS_MAX]; /* every usable point */
-	size_t ntried;
 	json_t *tried_points; /* their decoded params, to compare */
 	double best_u[PROPOSER_DIMS_MAX];
 	int have_best;
@@ -287,7 +284,6 @@ struct seen {
 
 static void seen_release(struct seen *s)
 {
-	free(s->tried);
 	json_decref(s->tried_points);
 }
 
@@ -298,7 +294,6 @@ static void read_history(struct seen *out, const struct proposer_input *in)
 	double u[PROPOSER_DIMS_MAX];
 
 	memset(out, 0, sizeof(*out));
-	out->tried = xcalloc(n ? n : 1, sizeof(*out->tried));
 	out->tried_points = json_array();
 	for (i = 0; i < n; i++) {
 		const json_t *row = json_array_get(in->history, i);
@@ -314,7 +309,6 @@ static void read_history(struct seen *out, const struct proposer_input *in)
 			out->stale++;
 			continue;
 		}
-		memcpy(out->tried[out->ntried++], u, sizeof(u));
 		json_array_append_new(out->tried_points,
 				      proposer_decode(in->space, u));
 		if (!json_is_number(metric) || !status ||
@@ -347,24 +341,6 @@ static int was_tried(const struct seen *s, const json_t *p)
 		if (json_equal(json_array_get(s->tried_points, i), p))
 			return 1;
 	return 0;
-}
-
-/* The smallest squared distance from 'u' to a tried point. */
-static double nearest(const struct seen *s, const double *u, size_t dims)
-{
-	double best = HUGE_VAL;
-	size_t i, d;
-
-	for (i = 0; i < s->ntried; i++) {
-		double sum = 0;
-
-		for (d = 0; d < dims; d++)
-			sum +=
-			    (u[d] - s->tried[i][d]) * (u[d] - s->tried[i][d]);
-		if (sum < best)
-			best = sum;
-	}
-	return best;
 }
 
 /* ---------------------------------------------------------------- */
@@ -409,15 +385,18 @@ static double reflect(double x)
 	return x < 0 ? 0 : x > 1 ? 1 : x;
 }
 
-/* A point near the best within 'radius' that was not tried. */
+/*
+ * A point near the best within 'radius' that was not tried, or NULL
+ * when every candidate drawn was.
+ */
 static json_t *local_point(const struct proposer_input *in,
 			   const struct seen *s, double radius)
 {
 	const struct proposer_space *sp = in->space;
 	uint64_t st = in->seed * 0x2545f4914f6cdd1dULL +
 		      (uint64_t)in->index * 0x9e3779b97f4a7c15ULL + 1;
-	double u[PROPOSER_DIMS_MAX], far = -1;
-	json_t *pick = NULL, *p;
+	double u[PROPOSER_DIMS_MAX];
+	json_t *p;
 	size_t d, nc;
 	int c;
 
@@ -437,20 +416,11 @@ static json_t *local_point(const struct proposer_input *in,
 				       (2 * rand01(&st) - 1) * radius);
 		}
 		p = proposer_decode(sp, u);
-		if (!was_tried(s, p)) {
-			json_decref(pick);
+		if (!was_tried(s, p))
 			return p;
-		}
-		/* Everything near was tried: keep the farthest. */
-		if (nearest(s, u, sp->n) > far) {
-			far = nearest(s, u, sp->n);
-			json_decref(pick);
-			pick = p;
-		} else {
-			json_decref(p);
-		}
+		json_decref(p);
 	}
-	return pick;
+	return NULL;
 }
 
 void proposer_next(struct proposer_choice *out, const struct proposer_input *in)
@@ -495,6 +465,16 @@ void proposer_next(struct proposer_choice *out, const struct proposer_input *in)
 			 "local search around the %s run (%g) with radius "
 			 "%.3g after %d runs without a gain",
 			 metric, s.best, out->radius, s.stale);
+		if (!out->params) {
+			out->move = "explore";
+			out->radius = 0;
+			out->params =
+			    halton_untried(in, &s, (uint64_t)in->index);
+			snprintf(out->reason, sizeof(out->reason),
+				 "every point near the %s run was tried: an "
+				 "untried region instead",
+				 metric);
+		}
 	}
 	seen_release(&s);
 }
