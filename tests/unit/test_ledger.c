@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "journal.h"
 #include "journal_schema.h"
 #include "ledger.h"
@@ -369,6 +370,116 @@ static void test_ledger_record_and_read(void **state)
 	journal_close(j);
 }
 
+/* The sprint row 'id' (new). */
+static json_t *sprint_row(struct journal *j, const char *id)
+{
+	struct err err = ERR_INIT;
+	json_t *row = NULL, *params = json_pack("[s]", id);
+
+	assert_int_equal(journal_row(j, &row,
+				     "SELECT * FROM sprints WHERE id = ?",
+				     params, &err),
+			 0);
+	json_decref(params);
+	assert_non_null(row);
+	return row;
+}
+
+/* Record sprint 'id' as ledger_record_sprint() does, in a transaction. */
+static json_t *record_sprint(struct journal *j, const struct config *cfg,
+			     const char *id, const char *doc)
+{
+	struct err err = ERR_INIT;
+	json_t *row = sprint_row(j, id), *out = NULL;
+
+	assert_int_equal(journal_begin(j, &err), 0);
+	if (ledger_record_sprint(j, &out, cfg, row, doc, doc ? strlen(doc) : 0,
+				 "not there", &err) < 0)
+		fail_msg("%s", err.message);
+	assert_int_equal(journal_commit(j, &err), 0);
+	json_decref(row);
+	return out;
+}
+
+static void test_ledger_record_sprint(void **state)
+{
+	struct journal *j = fixture_journal("sprints.db");
+	struct config cfg = CONFIG_INIT;
+	struct err err = ERR_INIT;
+	json_t *out, *row;
+
+	(void)state;
+	cfg.root = json_loads("{\"studies\": {\"s\": {\"cluster\": \"local\","
+			      " \"noise_k\": 2, \"metric\": {\"name\": "
+			      "\"acc\", \"direction\": \"maximize\", "
+			      "\"min_improvement\": 0}}, \"t\": "
+			      "{\"cluster\": \"local\"}}}",
+			      0, NULL);
+	assert_non_null(cfg.root);
+	sql_ok(j, "INSERT INTO studies (name, cluster, created_at, "
+		  "updated_at) VALUES ('s', 'local', 't', 't'), ('t', "
+		  "'local', 't', 't')");
+	sql_ok(j, "INSERT INTO sprints (id, study, cluster, idea, state, "
+		  "directory, summary, metadata, created_at) VALUES "
+		  "('sp-000001', 's', 'local', 'idea one', 'completed', '/d', "
+		  "'it worked', '{\"completion\": {\"cost_usd\": 0.25}, "
+		  "\"params\": {\"lr\": 0.1}}', 't'), "
+		  "('sp-000002', 's', 'local', 'idea two', 'completed', '/d', "
+		  "NULL, '{}', 't'), "
+		  "('sp-000003', 's', 'local', 'idea three', 'timed_out', "
+		  "'/d', NULL, '{}', 't'), "
+		  "('sp-000004', 's', 'local', 'idea four', 'pending', '/d', "
+		  "NULL, '{}', 't'), "
+		  "('sp-000005', 't', 'local', 'no metric', 'failed', '/d', "
+		  "NULL, '{}', 't')");
+	/* {"acc": X} counts when {"metric": X} is not there. */
+	out = record_sprint(j, &cfg, "sp-000001", "{\"acc\": 0.8}");
+	assert_string_equal(json_string_value(json_object_get(out, "status")),
+			    "keep");
+	assert_string_equal(json_string_value(json_object_get(out, "source")),
+			    "sprint");
+	assert_float_equal(json_number_value(json_object_get(out, "cost_usd")),
+			   0.25, 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(out, "analysis_summary")),
+	    "it worked");
+	assert_float_equal(json_number_value(json_object_get(
+			       json_object_get(out, "params"), "lr")),
+			   0.1, 0);
+	json_decref(out);
+	/* Recording it again does nothing. */
+	assert_null(record_sprint(j, &cfg, "sp-000001", "{\"metric\": 1}"));
+	/* Completed without a metric is a crash that says why. */
+	out = record_sprint(j, &cfg, "sp-000002", "{\"metric\": \"high\"}");
+	assert_string_equal(json_string_value(json_object_get(out, "status")),
+			    "crash");
+	assert_non_null(strstr(json_string_value(json_object_get(
+				   json_object_get(out, "decision"), "reason")),
+			       "results/metric.json"));
+	json_decref(out);
+	out = record_sprint(j, &cfg, "sp-000003", NULL);
+	assert_string_equal(json_string_value(json_object_get(out, "status")),
+			    "timeout");
+	json_decref(out);
+	/* Not finished, or a study without a metric: nothing. */
+	assert_null(record_sprint(j, &cfg, "sp-000004", NULL));
+	assert_null(record_sprint(j, &cfg, "sp-000005", NULL));
+	/* A requeue is a row of its own, beside the sprint's result. */
+	row = sprint_row(j, "sp-000001");
+	assert_int_equal(journal_begin(j, &err), 0);
+	assert_int_equal(ledger_record_requeue(j, &cfg, row, &err), 0);
+	assert_int_equal(ledger_record_requeue(j, &cfg, row, &err), 0);
+	assert_int_equal(journal_commit(j, &err), 0);
+	json_decref(row);
+	assert_int_equal(ledger_counts(j, &out, "s", NULL, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(out, "requeued")),
+			 2);
+	assert_int_equal(json_integer_value(json_object_get(out, "runs")), 3);
+	json_decref(out);
+	json_decref(cfg.root);
+	journal_close(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +490,7 @@ int main(void)
 	    cmocka_unit_test(test_ledger_metric_from_log),
 	    cmocka_unit_test(test_ledger_json_pointer),
 	    cmocka_unit_test(test_ledger_record_and_read),
+	    cmocka_unit_test(test_ledger_record_sprint),
 	};
 
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
