@@ -25,6 +25,7 @@
 #include "cluster.h"
 #include "config.h"
 #include "crypto.h"
+#include "fault.h"
 #include "idea.h"
 #include "idem.h"
 #include "ids.h"
@@ -365,6 +366,58 @@ out:
 	return r;
 }
 
+/* What advancing the loop records. */
+struct advance {
+	int iteration;
+	const char *sprint_id;
+	const char *idea_id;
+	int advanced;
+};
+
+static int advance(struct tick *t, void *arg, struct err *err)
+{
+	struct advance *a = arg;
+
+	if (loop_advance(t->j, &a->advanced, t->id, a->iteration, a->sprint_id,
+			 a->idea_id, err) < 0)
+		return -1;
+	return a->idea_id ? idea_set_sprint(t->j, a->idea_id, a->sprint_id, err)
+			  : 0;
+}
+
+/*
+ * A tick that died between submitting an iteration and advancing the
+ * loop left a sprint of an iteration the loop row does not count yet:
+ * advance it to the newest iteration its sprints carry.
+ */
+static int sync_iteration(struct tick *t, struct err *err)
+{
+	json_t *rows = NULL;
+	struct advance a;
+	int r;
+
+	if (loop_rows(t, &rows,
+		      "SELECT id, json_extract(metadata, '$.loop_iteration') "
+		      "AS n, json_extract(metadata, '$.idea_id') AS idea "
+		      "FROM sprints WHERE loop_id = ? AND n IS NOT NULL "
+		      "ORDER BY n DESC, created_at DESC LIMIT 1",
+		      err) < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.iteration = (int)json_integer_value(
+	    json_object_get(json_array_get(rows, 0), "n"));
+	a.sprint_id =
+	    json_string_value(json_object_get(json_array_get(rows, 0), "id"));
+	a.idea_id =
+	    json_string_value(json_object_get(json_array_get(rows, 0), "idea"));
+	r = 0;
+	if (a.sprint_id && a.iteration > json_integer_value(json_object_get(
+					     t->loop, "iteration")))
+		r = in_tx(t, advance, &a, err);
+	json_decref(rows);
+	return r < 0 ? -1 : reload(t, err);
+}
+
 /* The results recorded for the loop during this tick, as a step. */
 static int recorded(struct tick *t, struct err *err)
 {
@@ -512,25 +565,6 @@ static int idea_for(struct tick *t, json_t **idea_out, int *busy_out, int n,
 	return 0;
 }
 
-/* What advancing the loop records. */
-struct advance {
-	int iteration;
-	const char *sprint_id;
-	const char *idea_id;
-	int advanced;
-};
-
-static int advance(struct tick *t, void *arg, struct err *err)
-{
-	struct advance *a = arg;
-
-	if (loop_advance(t->j, &a->advanced, t->id, a->iteration, a->sprint_id,
-			 a->idea_id, err) < 0)
-		return -1;
-	return a->idea_id ? idea_set_sprint(t->j, a->idea_id, a->sprint_id, err)
-			  : 0;
-}
-
 /* Submit iteration 'n' with the idea 'idea' under the iteration's key. */
 static int submit(struct tick *t, int *busy_out, int n, const json_t *idea,
 		  struct err *err)
@@ -568,6 +602,7 @@ static int submit(struct tick *t, int *busy_out, int n, const json_t *idea,
 	a.iteration = n;
 	a.sprint_id = json_string_value(json_object_get(data, "sprint_id"));
 	a.idea_id = json_string_value(json_object_get(idea, "idea_id"));
+	fault_point("loop.before_advance");
 	if (in_tx(t, advance, &a, err) < 0)
 		goto out;
 	if (a.advanced)
@@ -616,7 +651,7 @@ static int advance_loop(struct tick *t, json_t **live_out, struct err *err)
 	*live_out = NULL;
 	if (newest_result(t, err) < 0 || refresh(t, err) < 0 ||
 	    gate(t, err) < 0 || record(t, err) < 0 || recorded(t, err) < 0 ||
-	    progress_of(t, &p, err) < 0 ||
+	    sync_iteration(t, err) < 0 || progress_of(t, &p, err) < 0 ||
 	    in_tx(t, store_progress, &p, err) < 0 || reload(t, err) < 0)
 		return -1;
 	state = json_string_value(json_object_get(t->loop, "state"));
@@ -677,6 +712,7 @@ static int advance_loop(struct tick *t, json_t **live_out, struct err *err)
 			       "idea"));
 		return 0;
 	}
+	fault_point("loop.after_idea");
 	if (submit(t, &busy, n, idea, err) < 0) {
 		json_decref(idea);
 		return -1;

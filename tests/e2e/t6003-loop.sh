@@ -142,6 +142,29 @@ test_expect_success SQLITE3 'eight concurrent loop-ticks propose once and submit
 	test "$(loop_sprints)" = 1
 '
 
+for p in loop.after_idea loop.before_advance; do
+	test_expect_success SQLITE3 "a tick killed at $p is finished by the next: one idea, one sprint" '
+		start "\"count\":1,\"proposer\":\"agent\"" &&
+		HPCLOOP_FAULT='"$p"' "$HPCLOOP_BIN" loop-tick --spec "{\"loop_id\":\"$loop\"}" >crash.out 2>crash.err;
+		test $? = 137 &&
+		test "$(loop_sprints)" = "$(test '"$p"' = loop.after_idea && echo 0 || echo 1)" &&
+		tries=0 &&
+		until tick && json_field out .data.loops.0.live >/dev/null &&
+			test "$(json_field out .data.loops.0.iteration)" = 1; do
+			tries=$((tries + 1)); test $tries -lt 40 || return 1
+			sleep 0.25
+		done &&
+		test "$(loop_sprints)" = 1 &&
+		test "$(q "SELECT count(*) FROM ideas WHERE loop_id = '"'"'$loop'"'"'")" = 1 &&
+		tick_until finished 60 &&
+		test "$(loop_sprints)" = 1 &&
+		sprint=$(q "SELECT id FROM sprints WHERE loop_id = '"'"'$loop'"'"'") &&
+		test "$(local_jobs_for $sprint)" = 1 &&
+		hl events --spec "{\"subject\":\"$loop\",\"type\":\"loop.iteration\"}" &&
+		test_json_field out .data.count 1
+	'
+done
+
 test_expect_success SQLITE3 'the time gate stops a run past twice its budget and records a timeout' '
 	start "\"count\":1,\"proposer\":\"agent\",\"run_budget_s\":1" &&
 	FAKE_AGENT_HANG_STEP=research tick &&
