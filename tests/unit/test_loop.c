@@ -258,7 +258,7 @@ static void test_loop_apply_many_by_study(void **state)
 	struct err err = ERR_INIT;
 	char a[LOOP_ID_MAX], b[LOOP_ID_MAX];
 	json_t *out = NULL, *page = NULL;
-	char *next = NULL;
+	char *next = NULL, *last = NULL;
 
 	(void)state;
 	new_loop(j, a);
@@ -292,11 +292,12 @@ static void test_loop_apply_many_by_study(void **state)
 	    b);
 	assert_non_null(next);
 	json_decref(page);
-	assert_int_equal(loop_page(j, &page, &next, "s", NULL, 1, next, &err),
+	assert_int_equal(loop_page(j, &page, &last, "s", NULL, 1, next, &err),
 			 0);
-	assert_string_equal(
-	    json_string_value(json_object_get(json_array_get(page, 0), "id")),
-	    a);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(page, 0), "id")),
+			    a);
+	assert_null(last);
 	json_decref(page);
 	free(next);
 	journal_close(j);
