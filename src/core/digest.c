@@ -115,11 +115,12 @@ static int live_runs(struct journal *j, json_t **out, const char *study,
 static json_t *meta_short(const json_t *latest)
 {
 	const json_t *hyps = json_object_get(latest, "hypotheses");
-	json_t *top = json_array();
+	json_t *top;
 	size_t i;
 
 	if (!latest)
 		return json_null();
+	top = json_array();
 	for (i = 0; i < json_array_size(hyps) && i < 3; i++)
 		json_array_append_new(
 		    top, digest_clip(json_string_value(json_object_get(

@@ -27,7 +27,7 @@
 /* ---------------------------------------------------------------- */
 
 static const char *const status_names[LEDGER__COUNT] = {
-    "keep", "discard", "crash", "timeout", "requeued",
+	"keep", "discard", "crash", "timeout", "requeued",
 };
 
 const char *ledger_status_name(enum ledger_status s)

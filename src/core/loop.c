@@ -21,15 +21,12 @@
 /* ---------------------------------------------------------------- */
 
 static const char *const state_names[LOOP__COUNT] = {
-    "running",
-    "stopping",
-    "stopped",
-    "finished",
+	"running", "stopping", "stopped", "finished",
 };
 
 static const char *const event_names[LOOP_EV__COUNT] = {
-    "loop.started", "loop.stop_requested", "loop.stopped",
-    "loop.resumed", "loop.finished",
+	"loop.started", "loop.stop_requested", "loop.stopped",
+	"loop.resumed", "loop.finished",
 };
 
 const char *loop_state_name(enum loop_state s)

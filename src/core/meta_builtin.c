@@ -72,7 +72,7 @@ static double spearman(const double *x, const double *y, size_t n)
 /* Append a hypothesis {text, confidence, kind} to 'out'. */
 static void hypothesis(json_t *out, const char *kind, double confidence,
 		       const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 4, 5)));
 
 static void hypothesis(json_t *out, const char *kind, double confidence,
 		       const char *fmt, ...)

@@ -14,8 +14,8 @@
 
 /* The first PROPOSER_DIMS_MAX primes: one Halton base per dimension. */
 static const unsigned primes[PROPOSER_DIMS_MAX] = {
-    2,	3,  5,	7,  11, 13, 17, 19, 23, 29,  31,  37,  41,  43,	 47,  53,
-    59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131,
+	2,  3,  5,  7,  11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53,
+	59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131,
 };
 
 /* How far the next Halton point is searched for an untried one. */

@@ -18,22 +18,25 @@
 #include "banned.h"
 
 /* What a calling agent is asked to do with a brief. */
-#define BRIEF_INSTRUCTIONS                                                     \
-	"Choose one concrete experiment that the evidence suggests may "       \
-	"improve the metric (weigh the hypotheses; do not repeat a "           \
-	"discarded result unless something differs), then submit it with "     \
-	"`hpcloop submit-flow --spec '{\"study\": STUDY, \"idea\": TEXT}'` "   \
-	"and record what it gave with `hpcloop record-result` if the "         \
+#define BRIEF_INSTRUCTIONS                                                   \
+	"Choose one concrete experiment that the evidence suggests may "     \
+	"improve the metric (weigh the hypotheses; do not repeat a "         \
+	"discarded result unless something differs), then submit it with " \
+	"`hpcloop submit-flow --spec '{\"study\": STUDY, \"idea\": TEXT}'` " \
+	"and record what it gave with `hpcloop record-result` if the "       \
 	"sprint does not write results/metric.json."
 
 /* Journal the brief of 'study' as an event (its own transaction). */
-static int note_brief(struct ctx *ctx, const char *study, const char *loop_id,
-		      const json_t *evidence, struct err *err)
+static int note_brief(struct ctx *ctx, const char *study,
+		      const char *loop_id, const json_t *evidence,
+		      struct err *err)
 {
-	json_t *ev = json_pack(
-	    "{s:s, s:s?, s:O, s:b}", "study", study, "loop_id", loop_id,
-	    "meta_id", json_object_get(evidence, "meta_id"), "guidance",
-	    json_is_string(json_object_get(evidence, "guidance")));
+	json_t *ev = json_pack("{s:s, s:s?, s:O, s:b}", "study", study,
+			       "loop_id", loop_id, "meta_id",
+			       json_object_get(evidence, "meta_id"),
+			       "guidance",
+			       json_is_string(json_object_get(evidence,
+							      "guidance")));
 	int r = journal_begin(ctx->journal, err);
 
 	if (r == 0)
@@ -53,13 +56,13 @@ static int store(struct ctx *ctx, json_t **view_out, const json_t *idea,
 {
 	if (journal_begin(ctx->journal, err) < 0)
 		return -1;
-	if (sprint_ensure_study(
-		ctx->journal, study,
-		json_string_value(json_object_get(
-		    config_study(ctx->config, study), "cluster")),
-		err) < 0 ||
-	    idea_store(ctx->journal, view_out, idea, study, loop_id, 0, err) <
-		0 ||
+	if (sprint_ensure_study(ctx->journal, study,
+				json_string_value(json_object_get(
+					config_study(ctx->config, study),
+					"cluster")),
+				err) < 0 ||
+	    idea_store(ctx->journal, view_out, idea, study, loop_id, 0,
+		       err) < 0 ||
 	    journal_commit(ctx->journal, err) < 0) {
 		journal_rollback(ctx->journal);
 		json_decref(*view_out);
@@ -69,12 +72,12 @@ static int store(struct ctx *ctx, json_t **view_out, const json_t *idea,
 	return 0;
 }
 
-static int gen_next_idea_run(struct ctx *ctx, const json_t *spec, json_t **data,
-			     struct err *err)
+static int gen_next_idea_run(struct ctx *ctx, const json_t *spec,
+			     json_t **data, struct err *err)
 {
 	const char *mode = json_string_value(json_object_get(spec, "mode"));
-	const char *guidance =
-	    json_string_value(json_object_get(spec, "guidance"));
+	const char *guidance = json_string_value(json_object_get(spec,
+								 "guidance"));
 	const char *study, *loop_id = NULL;
 	json_t *loop = NULL, *evidence = NULL, *idea = NULL, *view = NULL;
 	int r = -1;
@@ -113,30 +116,32 @@ out:
 }
 
 static const enum err_code gen_next_idea_errors[] = {
-    ERR_NOT_FOUND, ERR_PRECONDITION_FAILED, ERR_AGENT_FAILED, ERR_NONE};
+	ERR_NOT_FOUND, ERR_PRECONDITION_FAILED, ERR_AGENT_FAILED, ERR_NONE
+};
 
 const struct primitive prim_gen_next_idea = {
-    .name = "gen-next-idea",
-    .summary = "Propose the next idea of a study or loop: by the agent, "
-	       "by the builtin proposer, or as a brief",
-    .description = "`agent` runs the configured agent command (on this "
-		   "machine, its output bounded, for at most the study's "
-		   "agent_timeout_s) with the study context, the ledger's "
-		   "digest, the recent sprint summaries and the newest "
-		   "meta-analysis hypotheses, and reads an idea object "
-		   "{idea, rationale, params} from its answer; an agent error "
-		   "or an answer without one is `agent_failed`, never an idea. "
-		   "`builtin` proposes the next point of the study's `params` "
-		   "with no model: a seeded Halton design first, then local "
-		   "search around the best with a radius that shrinks while "
-		   "runs bring no gain, and an untried region after "
-		   "explore_after runs without one. `brief` returns that "
-		   "evidence for the calling agent to decide, and writes only "
-		   "an `idea.briefed` event. Every idea is journaled with its "
-		   "mode and inputs (`idea.proposed`).",
-    .example = "{\"study\": \"demo\", \"mode\": \"brief\"}",
-    .flags = PRIM_MUTATES | PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG |
-	     PRIM_NEEDS_CLUSTER | PRIM_OWN_TX | PRIM_HTTP,
-    .errors = gen_next_idea_errors,
-    .handler = gen_next_idea_run,
+	.name = "gen-next-idea",
+	.summary = "Propose the next idea of a study or loop: by the agent, "
+		   "by the builtin proposer, or as a brief",
+	.description =
+		"`agent` runs the configured agent command (on this "
+		"machine, its output bounded, for at most the study's "
+		"agent_timeout_s) with the study context, the ledger's "
+		"digest, the recent sprint summaries and the newest "
+		"meta-analysis hypotheses, and reads an idea object "
+		"{idea, rationale, params} from its answer; an agent error "
+		"or an answer without one is `agent_failed`, never an idea. "
+		"`builtin` proposes the next point of the study's `params` "
+		"with no model: a seeded Halton design first, then local "
+		"search around the best with a radius that shrinks while "
+		"runs bring no gain, and an untried region after "
+		"explore_after runs without one. `brief` returns that "
+		"evidence for the calling agent to decide, and writes only "
+		"an `idea.briefed` event. Every idea is journaled with its "
+		"mode and inputs (`idea.proposed`).",
+	.example = "{\"study\": \"demo\", \"mode\": \"brief\"}",
+	.flags = PRIM_MUTATES | PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG |
+		 PRIM_OWN_TX | PRIM_HTTP,
+	.errors = gen_next_idea_errors,
+	.handler = gen_next_idea_run,
 };

@@ -44,20 +44,21 @@ static int detail(struct ctx *ctx, json_t **out, const json_t *row,
 	json_object_set(*out, "counts", json_object_get(d, "counts"));
 	/* Its live run, as loop-tick shows it. */
 	live = json_array_get(json_object_get(d, "live"), 0);
-	json_object_set_new(
-		*out, "live",
-		live ? json_pack("{s:O, s:O, s:O}", "sprint_id",
-				 json_object_get(live, "sprint_id"), "state",
-				 json_object_get(live, "state"), "phase",
-				 json_object_get(live, "phase"))
-		     : json_null());
+	json_object_set_new(*out, "live",
+			    live ? json_pack("{s:O, s:O, s:O}", "sprint_id",
+					     json_object_get(live, "sprint_id"),
+					     "state",
+					     json_object_get(live, "state"),
+					     "phase",
+					     json_object_get(live, "phase"))
+				 : json_null());
 	json_object_set(*out, "next_step", json_object_get(d, "next_step"));
 	json_decref(d);
 	return 0;
 }
 
-static int loop_status_run(struct ctx *ctx, const json_t *spec, json_t **data,
-			   struct err *err)
+static int loop_status_run(struct ctx *ctx, const json_t *spec,
+			   json_t **data, struct err *err)
 {
 	const char *id = json_string_value(json_object_get(spec, "loop_id"));
 	const json_t *limit = json_object_get(spec, "limit");
@@ -88,9 +89,9 @@ static int loop_status_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	for (i = 0; i < json_array_size(rows); i++)
 		json_array_append_new(list,
 				      loop_public(json_array_get(rows, i)));
-	*data =
-	    json_pack("{s:n, s:o, s:I, s:s?}", "loop", "loops", list, "count",
-		      (json_int_t)json_array_size(list), "next", next);
+	*data = json_pack("{s:n, s:o, s:I, s:s?}", "loop", "loops", list,
+			  "count", (json_int_t)json_array_size(list), "next",
+			  next);
 	if (!next)
 		json_object_set_new(*data, "next", json_null());
 	r = 0;
@@ -101,21 +102,23 @@ out:
 	return r;
 }
 
-static const enum err_code loop_status_errors[] = {ERR_NOT_FOUND, ERR_NONE};
+static const enum err_code loop_status_errors[] = { ERR_NOT_FOUND,
+						    ERR_NONE };
 
 const struct primitive prim_loop_status = {
-    .name = "loop-status",
-    .summary = "Show where a loop stands, or list the loops",
-    .description = "With `loop_id`: the loop's state, iteration, budget and "
-		   "what it spent (runs, hours it ran, dollars), its live run, "
-		   "its best and three newest results, the counts by status "
-		   "and `next_step`. Without: one page of loops, newest first "
-		   "(`study`, `state` filter it; `limit`, default 50, and "
-		   "`next` page it). It only reads: `loop-tick` advances a "
-		   "loop.",
-    .example = "{\"study\": \"demo\"}",
-    .flags =
-	PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG | PRIM_READ_SAFE | PRIM_HTTP,
-    .errors = loop_status_errors,
-    .handler = loop_status_run,
+	.name = "loop-status",
+	.summary = "Show where a loop stands, or list the loops",
+	.description =
+		"With `loop_id`: the loop's state, iteration, budget and "
+		"what it spent (runs, hours it ran, dollars), its live run, "
+		"its best and three newest results, the counts by status "
+		"and `next_step`. Without: one page of loops, newest first "
+		"(`study`, `state` filter it; `limit`, default 50, and "
+		"`next` page it). It only reads: `loop-tick` advances a "
+		"loop.",
+	.example = "{\"study\": \"demo\"}",
+	.flags = PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG | PRIM_READ_SAFE |
+		 PRIM_HTTP,
+	.errors = loop_status_errors,
+	.handler = loop_status_run,
 };

@@ -119,9 +119,9 @@ static void test_agent_ask_runs_a_command(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_agent_parse_stream),
-	    cmocka_unit_test(test_agent_find_object),
-	    cmocka_unit_test(test_agent_ask_runs_a_command),
+		cmocka_unit_test(test_agent_parse_stream),
+		cmocka_unit_test(test_agent_find_object),
+		cmocka_unit_test(test_agent_ask_runs_a_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -483,14 +483,14 @@ static void test_ledger_record_sprint(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ledger_statuses_match_the_journal),
-	    cmocka_unit_test(test_ledger_mean_sd),
-	    cmocka_unit_test(test_ledger_decide_against_the_best),
-	    cmocka_unit_test(test_ledger_decide_with_noise),
-	    cmocka_unit_test(test_ledger_metric_from_log),
-	    cmocka_unit_test(test_ledger_json_pointer),
-	    cmocka_unit_test(test_ledger_record_and_read),
-	    cmocka_unit_test(test_ledger_record_sprint),
+		cmocka_unit_test(test_ledger_statuses_match_the_journal),
+		cmocka_unit_test(test_ledger_mean_sd),
+		cmocka_unit_test(test_ledger_decide_against_the_best),
+		cmocka_unit_test(test_ledger_decide_with_noise),
+		cmocka_unit_test(test_ledger_metric_from_log),
+		cmocka_unit_test(test_ledger_json_pointer),
+		cmocka_unit_test(test_ledger_record_and_read),
+		cmocka_unit_test(test_ledger_record_sprint),
 	};
 
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);

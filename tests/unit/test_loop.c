@@ -306,12 +306,12 @@ static void test_loop_apply_many_by_study(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_loop_states_match_the_journal),
-	    cmocka_unit_test(test_loop_next_state_table),
-	    cmocka_unit_test(test_loop_finish_reasons),
-	    cmocka_unit_test(test_loop_gate),
-	    cmocka_unit_test(test_loop_rows_and_events),
-	    cmocka_unit_test(test_loop_apply_many_by_study),
+		cmocka_unit_test(test_loop_states_match_the_journal),
+		cmocka_unit_test(test_loop_next_state_table),
+		cmocka_unit_test(test_loop_finish_reasons),
+		cmocka_unit_test(test_loop_gate),
+		cmocka_unit_test(test_loop_rows_and_events),
+		cmocka_unit_test(test_loop_apply_many_by_study),
 	};
 
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);

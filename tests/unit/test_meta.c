@@ -132,8 +132,8 @@ static void test_meta_builtin_ranks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_meta_due),
-	    cmocka_unit_test(test_meta_builtin_ranks),
+		cmocka_unit_test(test_meta_due),
+		cmocka_unit_test(test_meta_builtin_ranks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -335,12 +335,12 @@ static void test_proposer_never_repeats(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_proposer_space_checks),
-	    cmocka_unit_test(test_proposer_unit_cube),
-	    cmocka_unit_test(test_proposer_sequences),
-	    cmocka_unit_test(test_proposer_initial_design),
-	    cmocka_unit_test(test_proposer_local_search_and_guard),
-	    cmocka_unit_test(test_proposer_never_repeats),
+		cmocka_unit_test(test_proposer_space_checks),
+		cmocka_unit_test(test_proposer_unit_cube),
+		cmocka_unit_test(test_proposer_sequences),
+		cmocka_unit_test(test_proposer_initial_design),
+		cmocka_unit_test(test_proposer_local_search_and_guard),
+		cmocka_unit_test(test_proposer_never_repeats),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
