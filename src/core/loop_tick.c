@@ -15,6 +15,10 @@
  *	meta      meta-analyze when due
  *	idea      propose the idea of the next iteration (claimed by key)
  *	submit    submit it (keyed by loop and iteration: submit.h)
+ *
+ * The steps stay in one file, a little over 800 lines, so that a tick
+ * reads in the order it runs; the work of each step lives in the module
+ * that owns it (refresh.h, ledger.h, meta.h, idea.h, submit.h, loop.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
