@@ -65,6 +65,8 @@ static void take_result(struct agent_answer *a, const json_t *v)
 		free(a->session_id);
 		a->session_id = member(v, "session_id");
 	}
+	a->cost_usd = json_number_value(json_object_get(v, "total_cost_usd"));
+	a->turns = (int)json_integer_value(json_object_get(v, "num_turns"));
 	json_array_clear(a->denied);
 	for (i = 0; i < json_array_size(den); i++) {
 		const json_t *t = json_object_get(json_array_get(den, i),
@@ -75,8 +77,7 @@ static void take_result(struct agent_answer *a, const json_t *v)
 	}
 }
 
-/* Read every line of 'out' (of 'len' bytes) into 'a'. */
-static void read_stream(struct agent_answer *a, const char *out, size_t len)
+void agent_read_stream(struct agent_answer *a, const char *out, size_t len)
 {
 	const char *p = out, *end = out + len, *nl;
 	json_t *v;
@@ -139,7 +140,8 @@ int agent_ask(struct agent_answer *out, struct transport *t,
 			   err) < 0)
 		goto out;
 	out->exit_code = res.exit_code;
-	read_stream(out, res.out.len ? res.out.data : "", res.out.len);
+	out->truncated = res.out_truncated;
+	agent_read_stream(out, res.out.len ? res.out.data : "", res.out.len);
 	if (res.err.len) {
 		size_t from = res.err.len > AGENT_STDERR_KEEP
 				      ? res.err.len - AGENT_STDERR_KEEP

@@ -39,11 +39,22 @@ struct agent_answer {
 	char *session_id;	/* the top-level session id, or NULL */
 	json_t *denied;		/* permission_denials tool names (array) */
 	char *stderr_tail;	/* the end of stderr (owned), or NULL */
+	double cost_usd;	/* the result's total_cost_usd, or 0 */
+	int turns;		/* the result's num_turns, or 0 */
+	int truncated;		/* stdout was longer than AGENT_OUTPUT_MAX */
 };
 
-#define AGENT_ANSWER_INIT { 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL }
+#define AGENT_ANSWER_INIT                                                      \
+	{ 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0, 0 }
 
 void agent_answer_release(struct agent_answer *a);
+
+/*
+ * Read the stream-json output 'out' of 'len' bytes into 'a' (which
+ * starts zeroed, with 'denied' an array or NULL): counts every line, and
+ * takes the last result line's fields.
+ */
+void agent_read_stream(struct agent_answer *a, const char *out, size_t len);
 
 /*
  * Run 'argv' (array of strings, borrowed) on 't' with the environment

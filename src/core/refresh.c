@@ -15,6 +15,8 @@
 #include "ids.h"
 #include "journal.h"
 #include "lease.h"
+#include "ledger.h"
+#include "metric.h"
 #include "observe.h"
 #include "refresh.h"
 #include "sched.h"
@@ -46,6 +48,10 @@ struct gathered {
 	/* a pending sprint whose submission died */
 	int orphan;		/* no live attempt works on it */
 	char *adopt;		/* the job found under its id, or NULL */
+	/* results/metric.json, read when the sprint may finish (ledger.h) */
+	char *metric;		/* its text, or NULL */
+	size_t metric_len;	/* its length */
+	char *metric_why;	/* why it was not read, or NULL */
 };
 
 static void gathered_release(struct gathered *g)
@@ -58,6 +64,8 @@ static void gathered_release(struct gathered *g)
 	free(g->c_stamp);
 	free(g->c_refused);
 	free(g->adopt);
+	free(g->metric);
+	free(g->metric_why);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -319,6 +327,29 @@ static int check_pending(struct journal *j, struct cluster *c,
 	return 0;
 }
 
+/*
+ * Whether sprint 'g' may finish in this refresh: the scheduler says its
+ * job ended or does not know it, or there is a completion claim.  Then
+ * its metric file is read with the rest, so that the ledger records it
+ * in the same transaction as the finish.
+ */
+static int may_finish(const struct gathered *g)
+{
+	json_t *meta = json_loads(json_string_value(json_object_get(g->row,
+							"metadata")),
+				  0, NULL);
+	int claimed = json_object_get(meta, "claim") != NULL;
+	enum sched_state s;
+
+	json_decref(meta);
+	if (g->completion || claimed)
+		return 1;
+	if (!g->job || sched_state_from_name(&s, json_string_value(
+				json_object_get(g->job, "state"))) < 0)
+		return json_is_string(json_object_get(g->row, "job_id"));
+	return sched_state_terminal(s) || s == SCHED_UNKNOWN;
+}
+
 /* Gather sprint 'g' (remote reads only; the journal is not locked). */
 static int gather(struct journal *j, struct cluster *c, struct gathered *g,
 		  struct err *err)
@@ -333,6 +364,11 @@ static int gather(struct journal *j, struct cluster *c, struct gathered *g,
 	if (g->busy)
 		return 0;
 	if (read_heartbeats(c, g, err) < 0 || read_completion(c, g, err) < 0)
+		return -1;
+	if (strcmp(state, "pending") && may_finish(g) &&
+	    metric_read(c->t, &g->metric, &g->metric_len, &g->metric_why,
+			g->dir, METRIC_SPRINT_FILE, METRIC_FILE_MAX, 0,
+			err) < 0)
 		return -1;
 	return 0;
 }
@@ -478,6 +514,28 @@ static json_t *final_record(const json_t *claim, enum sprint_state target,
 	return rec;
 }
 
+/*
+ * Record in the ledger what sprint 'g' came to, now that it finished
+ * ('requeued': that its job was requeued), in the transaction.
+ */
+static int record_result(struct run *run, const struct gathered *g,
+			 int requeued, struct err *err)
+{
+	json_t *row = NULL;
+	int r;
+
+	if (sprint_get(run->j, &row, g->id, err) < 0)
+		return -1;
+	if (requeued)
+		r = ledger_record_requeue(run->j, run->cfg, row, err);
+	else
+		r = ledger_record_sprint(run->j, NULL, run->cfg, row,
+					 g->metric, g->metric_len,
+					 g->metric_why, err);
+	json_decref(row);
+	return r;
+}
+
 /* Apply the scheduler's word (or its silence) about 'g'. */
 static int apply_job(struct run *run, const struct gathered *g, json_t *ev,
 		     struct err *err)
@@ -521,11 +579,16 @@ static int apply_job(struct run *run, const struct gathered *g, json_t *ev,
 							"its heartbeats "
 							"stopped"));
 		r = sprint_finish(run->j, &done, g->id, target, rec, ev, err);
+		if (r == 0 && done)
+			r = record_result(run, g, 0, err);
 		goto out;
 	}
 	if (kind == SPRINT_EV_STARTED || kind == SPRINT_EV_REQUEUED) {
 		if (sprint_observe(run->j, &changed, g->id, kind, g->job,
 				   err) < 0)
+			goto out;
+		if (kind == SPRINT_EV_REQUEUED && changed &&
+		    record_result(run, g, 1, err) < 0)
 			goto out;
 	}
 	/* A job that outlives its claim by long is ended (DESIGN §12). */

@@ -12,7 +12,7 @@ test_expect_success 'init creates the config and the journal' '
 
 test_expect_success SQLITE3 'the journal is in WAL mode at the current version' '
 	test "$(sqlite3 .hpcloop/journal.db "PRAGMA journal_mode")" = wal &&
-	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 3
+	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 4
 '
 
 test_expect_success 'init again changes nothing and says so' '
@@ -57,7 +57,7 @@ test_expect_success 'doctor reports a healthy journal and config' '
 	for c in journal_integrity journal_schema_version journal_foreign_keys sprint_states config; do
 		grep -q "\"name\":\"$c\",\"ok\":true" checks || { echo "$c"; return 1; }
 	done &&
-	test_json_field out .data.journal.schema_version 3 &&
+	test_json_field out .data.journal.schema_version 4 &&
 	test_json_field out .data.journal.integrity ok
 '
 
@@ -114,6 +114,28 @@ INSERT INTO sprints (id, study, cluster, state, directory, created_at)
 	VALUES ('sp-000002', 'demo', 'local', 'running', '/d', 't');
 EOF
 sed "s/running/cached/; s/000002/000003/" check.sql >state.sql
+cat >v3.sql <<\EOF
+INSERT INTO studies (name, cluster, created_at, updated_at)
+	VALUES ('demo', 'local', 't', 't');
+INSERT INTO loops (id, study, status, total, completed, created_at,
+	updated_at)
+	VALUES ('lp-000001', 'demo', 'running', 5, 2, 't', 't'),
+	('lp-000002', 'demo', 'whatever', 0, 0, 't', 't');
+INSERT INTO sprints (id, study, cluster, state, directory, job_id,
+	loop_id, created_at)
+	VALUES ('sp-000001', 'demo', 'local', 'completed', '/d', '1',
+		'lp-000001', 't');
+INSERT INTO results (study, loop_id, iteration, sprint_id, metric,
+	status, summary, description, created_at)
+	VALUES ('demo', 'lp-000001', 1, 'sp-000001', 0.5, 'keep', 's',
+		'baseline', 't'),
+	('demo', NULL, NULL, NULL, NULL, 'crash', NULL, 'broke', 't');
+INSERT INTO ideas (id, study, loop_id, mode, text, created_at)
+	VALUES ('id-000001', 'demo', 'lp-000001', 'brief', 'try x', 't');
+EOF
+echo "INSERT INTO results (study, status, created_at) VALUES ('demo', 'bogus', 't');" >status.sql
+echo "INSERT INTO results (study, sprint_id, status, created_at) VALUES ('demo', 'sp-000001', 'discard', 't');" >twice.sql
+echo "INSERT INTO results (study, sprint_id, status, created_at) VALUES ('demo', 'sp-000001', 'requeued', 't');" >requeue.sql
 
 test_expect_success SQLITE3 'a journal of schema version 2 migrates forward, keeping its rows' '
 	"$HPCLOOP_TEST_TOOL" journal-old 2 v2.db &&
@@ -121,7 +143,7 @@ test_expect_success SQLITE3 'a journal of schema version 2 migrates forward, kee
 	q v2.db <v2.sql &&
 	hl events --journal v2.db &&
 	test_json_field out .data.count 1 &&
-	test "$(q v2.db "PRAGMA user_version")" = 3 &&
+	test "$(q v2.db "PRAGMA user_version")" = 4 &&
 	q v2.db "SELECT id, state FROM sprints ORDER BY id" >got &&
 	printf "sp-000001|completed\nsp-000002|pending\n" >want &&
 	test_cmp want got &&
@@ -142,6 +164,31 @@ test_expect_success SQLITE3 'the journal refuses a state edge that is not one' '
 	! q edges.db <state.sql 2>state.err &&
 	grep -qi "constraint" state.err &&
 	test "$(q edges.db "SELECT count(*) FROM sprints")" = 1
+'
+
+test_expect_success SQLITE3 'a journal of schema version 3 migrates to 4, keeping loops, results and ideas' '
+	"$HPCLOOP_TEST_TOOL" journal-old 3 v3.db &&
+	q v3.db <v3.sql &&
+	hl events --journal v3.db &&
+	test "$(q v3.db "PRAGMA user_version")" = 4 &&
+	q v3.db "SELECT id, state, count, iteration, runs FROM loops ORDER BY id" >got &&
+	printf "lp-000001|running|5|2|2\nlp-000002|stopped|1|0|0\n" >want &&
+	test_cmp want got &&
+	q v3.db "SELECT id, status, metric, description, source FROM results ORDER BY id" >got &&
+	printf "1|keep|0.5|baseline|record-result\n2|crash||broke|record-result\n" >want &&
+	test_cmp want got &&
+	test "$(q v3.db "SELECT mode, text FROM ideas")" = "agent|try x" &&
+	test "$(q v3.db "SELECT count(*) FROM meta_analyses")" = 0 &&
+	test -z "$(q v3.db "PRAGMA foreign_key_check")"
+'
+
+test_expect_success SQLITE3 'the ledger refuses a status outside its list and a second row per sprint' '
+	! q v3.db <status.sql 2>status.err &&
+	grep -qi "constraint" status.err &&
+	! q v3.db <twice.sql 2>twice.err &&
+	grep -qi "unique" twice.err &&
+	q v3.db <requeue.sql &&
+	test "$(q v3.db "SELECT count(*) FROM results")" = 3
 '
 
 test_expect_success 'HPCLOOP_JOURNAL and --journal choose the file' '

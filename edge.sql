@@ -1,1 +1,0 @@
-UPDATE sprints SET state = 'running';
