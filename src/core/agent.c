@@ -110,7 +110,7 @@ void agent_read_stream(struct agent_answer *a, const char *out, size_t len)
 	}
 }
 
-int agent_ask(struct agent_answer *out, struct transport *t,
+int agent_ask(struct transport *t, struct agent_answer *out,
 	      const json_t *argv, const json_t *env, const char *prompt,
 	      const char *cwd, int timeout_s, struct err *err)
 {
@@ -163,7 +163,7 @@ out:
 	return r;
 }
 
-int agent_find_program(int *found_out, char **path_out, struct transport *t,
+int agent_find_program(struct transport *t, int *found_out, char **path_out,
 		       const json_t *argv, struct err *err)
 {
 	static const char find[] = "command -v -- \"$1\"";

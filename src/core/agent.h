@@ -65,7 +65,7 @@ void agent_read_stream(struct agent_answer *a, const char *out, size_t len);
  * A run that answered anything, even an error, is a success here: read
  * 'out'.
  */
-int agent_ask(struct agent_answer *out, struct transport *t,
+int agent_ask(struct transport *t, struct agent_answer *out,
 	      const json_t *argv, const json_t *env, const char *prompt,
 	      const char *cwd, int timeout_s, struct err *err);
 
@@ -74,7 +74,7 @@ int agent_ask(struct agent_answer *out, struct transport *t,
  * PATH when it has no slash): 1 or 0 in '*found_out', the resolved
  * path (new) in '*path_out' when found.
  */
-int agent_find_program(int *found_out, char **path_out, struct transport *t,
+int agent_find_program(struct transport *t, int *found_out, char **path_out,
 		       const json_t *argv, struct err *err);
 
 #endif

@@ -79,7 +79,7 @@ int agent_question(struct agent_answer *out, const json_t *argv,
 		return err_set(err, ERR_AGENT_FAILED, "no agent command");
 	if (transport_open(&t, NULL, err) < 0)
 		return -1;
-	if (agent_ask(out, t, argv, NULL, prompt, cwd, timeout_s, err) < 0) {
+	if (agent_ask(t, out, argv, NULL, prompt, cwd, timeout_s, err) < 0) {
 		char why[ERR_MESSAGE_MAX];
 		enum err_code was = err->code;
 

@@ -237,7 +237,7 @@ static void check_agent(struct study_run *sr, struct cluster *c,
 		       "allow them in agent_tools.allow in hpcloop.yaml");
 		buf_release(&msg);
 	}
-	if (agent_find_program(&found, &path, c->t, argv, &e) < 0 || !found) {
+	if (agent_find_program(c->t, &found, &path, argv, &e) < 0 || !found) {
 		buf_addf(&msg, "'%s' is not an executable on the cluster's "
 			       "PATH%s%s",
 			 prog, e.message[0] ? ": " : "", e.message);
@@ -254,7 +254,7 @@ static void check_agent(struct study_run *sr, struct cluster *c,
 	env = context_environment(cfg, json_string_value(json_object_get(
 					       config_study(cfg, sr->study),
 					       "cluster")));
-	if (agent_ask(&a, c->t, argv, env, prompt, dir,
+	if (agent_ask(c->t, &a, argv, env, prompt, dir,
 		      DOCTOR_AGENT_TIMEOUT_S, &e) < 0) {
 		buf_addf(&msg, "the agent did not run: %s", e.message);
 		scheck(sr, "agent_run", 0, buf_str(&msg),

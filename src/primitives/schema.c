@@ -1,7 +1,8 @@
 /*
  * schema: print a primitive's input and output JSON Schemas (or the
- * config schema), as embedded in the binary.
+ * config schema, or the envelope's), as embedded in the binary.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "embedded.h"
@@ -16,18 +17,20 @@ static int schema_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	json_t *in, *out;
 
 	(void)ctx;
-	if (!strcmp(name, "config")) {
-		const struct embedded_file *f =
-			embedded_find("schemas/config.json");
+	if (!strcmp(name, "config") || !strcmp(name, "envelope")) {
+		char path[64];
+		const struct embedded_file *f;
 
+		snprintf(path, sizeof(path), "schemas/%s.json", name);
+		f = embedded_find(path);
 		if (!f)
 			return err_set(err, ERR_INTERNAL,
-				       "config schema is not embedded");
-		*data = json_pack("{s:s, s:o}", "name", name, "config",
+				       "%s schema is not embedded", name);
+		*data = json_pack("{s:s, s:o}", "name", name, name,
 				  json_loadb((const char *)f->data, f->len, 0,
 					     NULL));
 		return *data ? 0 : err_set(err, ERR_INTERNAL,
-					   "embedded config schema is bad");
+					   "embedded %s schema is bad", name);
 	}
 	if (!registry_find(ctx->registry, name))
 		return err_set(err, ERR_NOT_FOUND, "no primitive '%s'", name);
@@ -49,10 +52,12 @@ static const enum err_code schema_errors[] = { ERR_NOT_FOUND, ERR_NONE };
 const struct primitive prim_schema = {
 	.name = "schema",
 	.summary = "Print the input and output JSON Schemas of a primitive, "
-		   "or the config schema",
+		   "or the config or envelope schema",
 	.description = "`hpcloop schema NAME` is shorthand for "
 		       "`--spec '{\"name\": NAME}'`. The name `config` "
-		       "gives the schema of hpcloop.yaml.",
+		       "gives the schema of hpcloop.yaml; `envelope` the schema "
+		       "of the line every primitive prints (success with "
+		       "`data` and `partial_errors`, or failure).",
 	.example = "{\"name\": \"events\"}",
 	.flags = PRIM_IDEMPOTENT | PRIM_READ_SAFE | PRIM_HTTP,
 	.errors = schema_errors,

@@ -61,6 +61,7 @@
 #include "buf.h"
 #include "config.h"
 #include "crypto.h"
+#include "embedded.h"
 #include "jobgen.h"
 #include "journal.h"
 #include "primitive.h"
@@ -210,19 +211,38 @@ out:
  */
 static int cmd_check_output(const char *file)
 {
+	const struct embedded_file *ef = embedded_find("schemas/envelope.json");
+	json_t *envelope = ef ? json_loadb((const char *)ef->data, ef->len, 0,
+					   NULL)
+			      : NULL;
 	struct buf b = BUF_INIT;
 	char *line, *save = NULL;
 	int n = 0, bad = 0;
 
-	if (read_all(&b, file) < 0)
+	if (!envelope || read_all(&b, file) < 0) {
+		fprintf(stderr, "test-tool: no envelope schema or no %s\n",
+			file);
+		json_decref(envelope);
 		return 1;
+	}
 	for (line = strtok_r(b.data, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		json_t *env = json_loads(line, 0, NULL);
 		const char *prim = json_string_value(
 			json_object_get(env, "primitive"));
 		json_t *schema = prim ? spec_schema(prim, "output") : NULL;
+		json_t *env_errs = env ? schema_validate(envelope, env, 5)
+				       : NULL;
 
+		if (!env || json_array_size(env_errs)) {
+			char *e = env_errs ? json_dumps(env_errs, 0) : NULL;
+
+			fprintf(stderr, "invalid envelope: %s: %.200s\n",
+				e ? e : "not JSON", line);
+			free(e);
+			bad++;
+		}
+		json_decref(env_errs);
 		if (env && json_is_true(json_object_get(env, "ok"))) {
 			json_t *errs = schema ? schema_validate(
 				schema, json_object_get(env, "data"), 5)
@@ -245,6 +265,7 @@ static int cmd_check_output(const char *file)
 	}
 	printf("%d envelopes checked, %d invalid\n", n, bad);
 	buf_release(&b);
+	json_decref(envelope);
 	return bad ? 1 : 0;
 }
 
