@@ -2,9 +2,9 @@
 # bench/core.sh: the figures of the core in one run (issue 6): start-up
 # of the primitives that touch no cluster against a bare python3, status
 # at 1k/10k/100k sprints (old and recently finished), events by subject
-# on 1M events, submit-flow on the local scheduler, and heartbeat-ingest
-# with 1, 4 and 16 writers at once.  Prints medians; asserts nothing
-# (the machines are shared and noisy).  Targets from the issue are shown
+# on 1M events, plan-waves for 1M tasks, submit-flow on the local
+# scheduler, and heartbeat-ingest with 1, 4 and 16 writers at once.
+# Prints medians; asserts nothing (the machines are shared and noisy).  Targets from the issue are shown
 # beside each figure.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -97,6 +97,10 @@ printf '%-44s %8s ms\n' 'events {"type":"sprint.heartbeat","tail":50}' \
 	"$(median_ms 30 "$bin" events --spec '{"type":"sprint.heartbeat","tail":50}')"
 printf '%-44s %8s ms\n' 'events {"tail":50}' \
 	"$(median_ms 30 "$bin" events --spec '{"tail":50}')"
+
+echo "== plan-waves (median of 30)"
+printf '%-44s %8s ms  (target <= 20 ms)\n' 'plan-waves 1,000,000 tasks (first page)' \
+	"$(median_ms 30 "$bin" plan-waves --spec '{"tasks":1000000,"max_array_size":1000,"max_concurrent":10,"task_s":60}')"
 
 echo "== submit-flow on the local scheduler (median of 21)"
 # Twice: with the jobs queued behind max_concurrent_jobs (submit-flow
