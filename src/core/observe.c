@@ -105,6 +105,37 @@ out:
 	return r;
 }
 
+int observe_budget_state(struct journal *j, json_t **out, const char *cluster,
+			 double interval_s, double burst, struct err *err)
+{
+	json_t *params = json_pack("[s]", cluster), *row = NULL;
+	double now = lease_now(), tokens, last, answered;
+	int r;
+
+	*out = NULL;
+	r = journal_row(j, &row,
+			"SELECT tokens, refilled_at, answered_at, queries FROM "
+			"query_budget WHERE cluster = ?",
+			params, err);
+	json_decref(params);
+	if (r < 0 || !row)
+		return r;
+	last = json_number_value(json_object_get(row, "refilled_at"));
+	tokens = json_number_value(json_object_get(row, "tokens")) +
+		 (now > last && interval_s > 0 ? (now - last) / interval_s
+					       : 0);
+	if (tokens > burst)
+		tokens = burst;
+	answered = json_number_value(json_object_get(row, "answered_at"));
+	*out = json_pack("{s:f, s:O, s:o}", "tokens", tokens, "queries",
+			 json_object_get(row, "queries"), "answer_age_s",
+			 answered > 0 ? json_real(now > answered ? now - answered
+								 : 0)
+				      : json_null());
+	json_decref(row);
+	return 0;
+}
+
 /* Store 'states' as the cluster's last answer, merged into the old one. */
 static int store_answer(struct journal *j, const struct cluster *c,
 			const json_t *states, struct err *err)

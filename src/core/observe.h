@@ -50,6 +50,16 @@ void observation_release(struct observation *o);
 int observe_jobs(struct journal *j, struct observation *out,
 		 struct cluster *c, const json_t *job_ids, struct err *err);
 
+/*
+ * What the journal holds of the budget of the cluster 'cluster', whose
+ * bucket has 'burst' tokens refilled at one per 'interval_s': a new
+ * object {"tokens" (now, refill counted), "queries" (made so far),
+ * "answer_age_s" (of the cached answer, or null)} in '*out', or NULL
+ * when the cluster has never been asked.  Reads only.
+ */
+int observe_budget_state(struct journal *j, json_t **out, const char *cluster,
+			 double interval_s, double burst, struct err *err);
+
 /* The budget's parameters of cluster 'c', as config loading filled them. */
 int observe_budget_of(const struct cluster *c, double *interval_s_out,
 		      double *burst_out, struct err *err);

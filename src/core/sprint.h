@@ -281,6 +281,12 @@ int sprint_ensure_study(struct journal *j, const char *study,
 int sprint_study_counts(struct journal *j, json_t **out, struct err *err);
 
 /*
+ * How many sprints are live (pending, submitted, running) on each
+ * cluster: a new object {cluster: n} (clusters with none left out).
+ */
+int sprint_live_by_cluster(struct journal *j, json_t **out, struct err *err);
+
+/*
  * Record the files 'files' (array of {path, size, sha256, stored_path})
  * copied from sprint 'id'; a file already recorded with the same hash
  * is skipped.

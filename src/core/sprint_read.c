@@ -399,3 +399,28 @@ out:
 	json_decref(ids);
 	return r;
 }
+
+int sprint_live_by_cluster(struct journal *j, json_t **out, struct err *err)
+{
+	json_t *rows = NULL, *by;
+	size_t i;
+
+	*out = NULL;
+	if (journal_exec(j, &rows,
+			 "SELECT cluster, COUNT(*) AS n FROM sprints WHERE "
+			 "state IN " LIVE_STATES " GROUP BY cluster",
+			 NULL, err) < 0)
+		return -1;
+	by = json_object();
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t *row = json_array_get(rows, i);
+
+		json_object_set(by,
+				json_string_value(json_object_get(row,
+								  "cluster")),
+				json_object_get(row, "n"));
+	}
+	json_decref(rows);
+	*out = by;
+	return 0;
+}

@@ -88,6 +88,16 @@ void exec_result_release(struct exec_result *r)
 /* Opening                                                             */
 /* ------------------------------------------------------------------ */
 
+int transport_kind_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < KIND_COUNT; i++)
+		if (!strcmp(kinds[i].name, name))
+			return 1;
+	return 0;
+}
+
 int transport_open(struct transport **out, const json_t *cluster,
 		   struct err *err)
 {

@@ -115,6 +115,9 @@ struct transport_ops {
 /* Opening and closing                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Whether this build has the transport kind 'name' ("local", "ssh"). */
+int transport_kind_known(const char *name);
+
 /*
  * Open the transport described by the cluster configuration 'cluster'
  * (borrowed; may be NULL, which means local).  Its key "transport"

@@ -107,6 +107,12 @@ pid=$!
 echo "$pid" >"$dir/sshd.pid"
 for _ in $(seq 1 100); do
 	if port_busy; then
+		# The probe is a connection too: wait for sshd to log it,
+		# so that tests counting connections count none of ours.
+		for _ in $(seq 1 100); do
+			grep -q "Connection from" "$dir/sshd.log" && break
+			sleep 0.05
+		done
 		echo "start-sshd: sshd $pid listens on 127.0.0.1:$port" >&2
 		exit 0
 	fi

@@ -51,7 +51,7 @@ tt () { "$HPCLOOP_TEST_TOOL" transport "$@" >out 2>err; }
 line () { sed -n "${1}p" out >line.json; }
 
 # connections: how many connections sshd has accepted so far.
-connections () { grep -c "Connection from 127.0.0.1" "$SSHD_DIR/sshd.log"; }
+connections () { grep -c "Connection from 127.0.0.1" "$SSHD_DIR/sshd.log" || :; }
 
 test_expect_success 'hpcloop list does not load libssh2' '
 	LD_DEBUG=files "$HPCLOOP_BIN" list >out 2>ld.log &&
