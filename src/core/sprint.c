@@ -344,21 +344,6 @@ int sprint_set_token(struct journal *j, const char *id,
 	return r;
 }
 
-json_t *sprint_public(const json_t *row)
-{
-	json_t *out = json_deep_copy(row);
-	const char *text = json_string_value(json_object_get(row,
-							      "metadata"));
-	json_t *meta = text ? json_loads(text, 0, NULL) : NULL;
-
-	json_object_del(out, "token_hash");
-	json_object_del(out, "heartbeat_offset");
-	json_object_del(out, "heartbeat_stamp");
-	json_object_del(out, "completion_stamp");
-	json_object_set_new(out, "metadata", meta ? meta : json_object());
-	return out;
-}
-
 /* ---------------------------------------------------------------- */
 /* The one writer of the state                                        */
 /* ---------------------------------------------------------------- */

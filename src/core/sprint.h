@@ -154,11 +154,6 @@ int sprint_create(struct journal *j, const struct sprint_new *n,
 int sprint_set_token(struct journal *j, const char *id,
 		     const char *token_hash, struct err *err);
 
-/*
- * The public view of a sprint row 'row' for output: no token hash, no
- * file stamps, the metadata parsed.  A new object.
- */
-json_t *sprint_public(const json_t *row);
 
 /* ------------------------------------------------------------------ */
 /* Transitions (each in the caller's transaction)                      */
