@@ -573,15 +573,18 @@ static int read_config_file(struct buf *text, const char *path,
 	FILE *f = fopen(path, "rb");
 	int r;
 
-	if (!f && errno == ENOENT)
-		return err_set(err, ERR_CONFIG_INVALID,
-			       "no config at '%s'; run `hpcloop init` to "
-			       "write one, or name it with --config or "
-			       "HPCLOOP_CONFIG", path);
-	if (!f)
-		return err_set(err, ERR_CONFIG_INVALID,
-			       "cannot read config '%s': %s", path,
-			       strerror(errno));
+	if (!f && errno == ENOENT) {
+		err_set(err, ERR_CONFIG_INVALID, "no config at '%s'", path);
+		return err_remedy(err, "run `hpcloop init` to write one here, "
+				  "or name yours with --config or "
+				  "HPCLOOP_CONFIG");
+	}
+	if (!f) {
+		err_set(err, ERR_CONFIG_INVALID,
+			"cannot read config '%s': %s", path, strerror(errno));
+		return err_remedy(err, "make the file readable, or name "
+				  "another with --config or HPCLOOP_CONFIG");
+	}
 	buf_init(text, YAML_MAX_SIZE);
 	r = buf_read_file(text, f);
 	if (r == -1)

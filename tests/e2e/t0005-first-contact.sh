@@ -34,6 +34,19 @@ test_expect_success 'a missing spec file says the file is missing' '
 	test_json_field out .remediation "give the spec inline (--spec '"'"'{...}'"'"'), on stdin (--spec -), or as the path of an existing file"
 '
 
+test_expect_success 'no config yet: the remediation says to run init, not to fix a key' '
+	mkdir empty && (
+		cd empty &&
+		unset HPCLOOP_CONFIG HPCLOOP_JOURNAL &&
+		test_expect_code 1 "$HPCLOOP_BIN" status >out &&
+		"$HPCLOOP_TEST_TOOL" envelope out &&
+		test_error out config_invalid &&
+		json_field out .message | grep -q "no config at .hpcloop.yaml." &&
+		json_field out .remediation | grep -q "run .hpcloop init." &&
+		! json_field out .remediation | grep -q "fix the key"
+	)
+'
+
 test_expect_success 'an unknown study is not_found everywhere, and says where to look' '
 	for p in status submit-flow study-show; do
 		case $p in
