@@ -39,6 +39,7 @@ PRIM_SRC := $(sort $(wildcard src/primitives/*.c))
 SERVER_SRC := $(sort $(wildcard src/server/*.c))
 SCHEMAS := $(sort $(wildcard schemas/*.json schemas/meta/*.json))
 TEMPLATES := $(sort $(wildcard templates/*))
+COMMANDS := $(sort $(wildcard slash_commands/*.md))
 
 CORE_OBJ := $(patsubst %.c,$(O)/%.o,$(CORE_SRC))
 PRIM_OBJ := $(patsubst %.c,$(O)/%.o,$(PRIM_SRC))
@@ -60,11 +61,11 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-# Schemas and templates are embedded in the binary so that
-# `hpcloop schema NAME` works from any directory.
-$(O)/embedded.c: scripts/embed-files.sh $(SCHEMAS) $(TEMPLATES)
+# Schemas, templates and slash commands are embedded in the binary so
+# that `hpcloop schema NAME` and `hpcloop setup` work from any directory.
+$(O)/embedded.c: scripts/embed-files.sh $(SCHEMAS) $(TEMPLATES) $(COMMANDS)
 	@mkdir -p $(O)
-	sh scripts/embed-files.sh $(SCHEMAS) $(TEMPLATES) > $@.tmp && mv $@.tmp $@
+	sh scripts/embed-files.sh $(SCHEMAS) $(TEMPLATES) $(COMMANDS) > $@.tmp && mv $@.tmp $@
 
 $(O)/embedded.o: $(O)/embedded.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -18,9 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dispatch.h"
 #include "docs.h"
+#include "setup.h"
 #include "envelope.h"
 #include "primitives/registry.h"
 #include "spec.h"
@@ -191,6 +193,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(a.primitive, "__gen-docs"))
 		return docs_main(&hpcloop_registry, a.operand);
+	/* Claude Code's PreToolUse hook protocol, not an envelope. */
+	if (!strcmp(a.primitive, "__hook-pretooluse"))
+		return hook_pretooluse(STDIN_FILENO);
 	if (a.operand)
 		spec = json_pack("{s:s}", "name", a.operand);
 	else if (spec_read(&spec, a.spec, &spec_err) < 0)
