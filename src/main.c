@@ -22,6 +22,7 @@
 
 #include "dispatch.h"
 #include "docs.h"
+#include "mcp.h"
 #include "setup.h"
 #include "envelope.h"
 #include "primitives/registry.h"
@@ -34,6 +35,7 @@ struct args {
 	const char *spec;	/* --spec value, or NULL */
 	int pretty;		/* --pretty */
 	int text;		/* --text: help's page as plain text */
+	int allow_mutations;	/* mcp --allow-mutations */
 	struct dispatch_opts opts;
 };
 
@@ -70,6 +72,11 @@ static int parse_args(struct args *a, int argc, char **argv,
 		}
 		if (!strcmp(arg, "--text")) {
 			a->text = 1;
+			continue;
+		}
+		if (!strcmp(arg, "--allow-mutations") &&
+		    !strcmp(a->primitive, "mcp")) {
+			a->allow_mutations = 1;
 			continue;
 		}
 		if (!strncmp(arg, "--spec", 6)) {
@@ -193,6 +200,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(a.primitive, "__gen-docs"))
 		return docs_main(&hpcloop_registry, a.operand);
+	/* The MCP server: JSON-RPC lines until stdin ends. */
+	if (!strcmp(a.primitive, "mcp") && !a.operand && !a.spec)
+		return mcp_main(&a.opts, a.allow_mutations);
 	/* Claude Code's PreToolUse hook protocol, not an envelope. */
 	if (!strcmp(a.primitive, "__hook-pretooluse"))
 		return hook_pretooluse(STDIN_FILENO);
