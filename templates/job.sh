@@ -736,7 +736,7 @@ step_pgid() {
 		fi
 		sleep 0.05
 	done
-	read -r STEP_PGID <".hpcloop/$CURRENT_STEP.pgid" 2>/dev/null
+	read -r STEP_PGID 2>/dev/null <".hpcloop/$CURRENT_STEP.pgid"
 	return 0
 }
 
@@ -823,7 +823,7 @@ run_step() {
 		[[ -s $pgidf ]] && break
 		sleep 0.05
 	done
-	read -r STEP_PGID <"$pgidf" 2>/dev/null || STEP_PGID=''
+	read -r STEP_PGID 2>/dev/null <"$pgidf" || STEP_PGID=''
 
 	while :; do
 		stream_poll
@@ -879,7 +879,7 @@ run_step() {
 	STREAM_FD=''
 	STEP_PGID=''
 	rm -f .hpcloop/active_step
-	read -r rc <"$exitf" 2>/dev/null || rc=''
+	read -r rc 2>/dev/null <"$exitf" || rc=''
 	is_uint "$rc" || rc=255
 
 	if [[ -n $RESULT_SESSION ]]; then
@@ -1050,7 +1050,7 @@ curl_quote() {
 http_post() {
 	local token='' url header
 	[[ -n $URL ]] && command -v curl >/dev/null 2>&1 || return 1
-	read -r token <.hpcloop/token 2>/dev/null
+	read -r token 2>/dev/null <.hpcloop/token
 	token=${token%$'\r'}
 	if [[ ! $token =~ ^[A-Za-z0-9._~+/=-]{1,512}$ ]]; then
 		log "webhook: .hpcloop/token is missing or malformed"
@@ -1106,9 +1106,9 @@ hb_flush() {
 # of its own and would otherwise outlive the job.
 hb_orphaned() {
 	local step='' pgid=''
-	read -r step <.hpcloop/active_step 2>/dev/null
+	read -r step 2>/dev/null <.hpcloop/active_step
 	[[ $step =~ ^[a-z0-9_]{1,64}$ ]] || return 0
-	read -r pgid <".hpcloop/$step.pgid" 2>/dev/null
+	read -r pgid 2>/dev/null <".hpcloop/$step.pgid"
 	log "the job script was killed; ending $step"
 	kill_group "$pgid"
 }
@@ -1131,7 +1131,7 @@ heartbeat_loop() {
 			break
 		fi
 		step=''
-		read -r step <.hpcloop/active_step 2>/dev/null
+		read -r step 2>/dev/null <.hpcloop/active_step
 		[[ $step =~ ^[a-z0-9_]{1,64}$ ]] || step=''
 		phase=running
 		[[ -n $step ]] && phase="running ($step)"
@@ -1194,7 +1194,7 @@ completion_json() {
 summary_read() {
 	local LC_ALL=C
 	local text=''
-	read -r -d '' -N 4000 text <summary.txt 2>/dev/null
+	read -r -d '' -N 4000 text 2>/dev/null <summary.txt
 	while [[ $text == *[$'\n\r'] ]]; do
 		text=${text%?}
 	done
@@ -1268,7 +1268,7 @@ on_exit() {
 		printf 'hpcloop job: cannot write completion.json: %s\n' \
 			"$REASON" >&2
 	fi
-	read -r seq <.hpcloop/heartbeat_seq 2>/dev/null
+	read -r seq 2>/dev/null <.hpcloop/heartbeat_seq
 	is_uint "$seq" || seq=0
 	CURRENT_STEP=''
 	rm -f .hpcloop/active_step

@@ -50,6 +50,17 @@ test_expect_success 'SIGTERM during a step: cancelled, agent group gone' '
 	[[ ! -e $SPRINT/report.md ]]
 '
 
+test_expect_success 'a cancel before any heartbeat was counted: no shell error on stderr' '
+	make_sprint "$TRASH/early" rounds=1 &&
+	start_job "$TRASH/early" FAKE_AGENT_HANG_STEP=research &&
+	wait_for 10 agent_started &&
+	rm -f "$SPRINT/.hpcloop/heartbeat_seq" &&
+	kill -TERM "$JOB_PID" &&
+	wait_job 15 &&
+	test_json_field "$SPRINT/completion.json" status cancelled &&
+	! grep "No such file" "$TRASH/early/job.out"
+'
+
 if env --default-signal=INT true 2>/dev/null; then
 	test_set_prereq DEFAULT_SIGNAL
 else
