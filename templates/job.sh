@@ -984,7 +984,7 @@ verdict_clean() {
 # step (FINAL_ERROR says which).
 run_pipeline() {
 	local r
-	step research research || return 1
+	step research research findings.md || return 1
 	for ((r = 1; r <= RED_TEAM_MAX_ROUNDS; r++)); do
 		step "red_team_$r" "red-team round $r" \
 			"red_team_round_$r.md" || return 1
