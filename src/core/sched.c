@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "sched.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -63,6 +64,15 @@ int sched_state_terminal(enum sched_state s)
 	default:
 		return 0;
 	}
+}
+
+char *sched_task_id(const struct sched *s, const char *array_id, int index)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s%c%d", array_id, s->ops->task_sep ? s->ops->task_sep : '_',
+		 index);
+	return buf_detach(&b, NULL);
 }
 
 const struct sched_ops *sched_kind(const char *name)
@@ -125,7 +135,16 @@ void sched_close(struct sched *s)
 int sched_submit(struct sched *s, char **job_id_out,
 		 const struct sched_submit *req, struct err *err)
 {
+	size_t i;
+
 	*job_id_out = NULL;
+	if (req->array_size < 0 || req->array_limit < 0 ||
+	    (req->after && !json_is_array(req->after)))
+		return err_set(err, ERR_INTERNAL, "bad array or dependency");
+	for (i = 0; req->after && i < json_array_size(req->after); i++)
+		if (!json_is_string(json_array_get(req->after, i)))
+			return err_set(err, ERR_INTERNAL,
+				       "dependencies must be job ids");
 	return s->ops->submit(s, job_id_out, req, err);
 }
 

@@ -66,6 +66,20 @@ struct sched_submit {
 	const json_t *job_options; /* object of string options, or NULL */
 	int time_limit_s;	 /* 0: none (local then reads "time") */
 	const json_t *env;	 /* object NAME -> string, or NULL */
+	/*
+	 * An array of 'array_size' tasks, indexed 1..array_size on every
+	 * kind (SGE cannot start at 0); each task sees its index in
+	 * $SLURM_ARRAY_TASK_ID, $SGE_TASK_ID or $HPCLOOP_ARRAY_TASK_ID
+	 * (local), and has the job id sched_task_id() makes.  0: one job.
+	 */
+	int array_size;
+	int array_limit;	 /* at most this many tasks of the array at
+				    once (SLURM's %k, SGE's -tc); 0: no
+				    limit but the scheduler's */
+	const json_t *after;	 /* array of job ids (whole arrays or
+				    tasks) that must all have ended, in any
+				    way, before this starts (SLURM's
+				    afterany, SGE's -hold_jid); NULL: none */
 };
 
 struct sched;
@@ -79,6 +93,11 @@ struct sched;
  */
 struct sched_ops {
 	const char *name;	/* "local", "slurm", "sge" */
+	/*
+	 * What joins an array's job id and a task index in the id of one
+	 * task: '_' ("123_4": local, slurm) or '.' ("123.4": sge).
+	 */
+	char task_sep;
 	/*
 	 * 1 for a scheduler shared with other users (slurm, sge): its
 	 * queries go through the shared query budget of the journal
@@ -185,6 +204,12 @@ int sched_open(struct sched **out, struct transport *t,
 
 /* Close 's' (which may be NULL). */
 void sched_close(struct sched *s);
+
+/*
+ * The job id of task 'index' (1-based) of the array job 'array_id', as
+ * the kind of 's' names it ("123_4", "123.4"); a new string.
+ */
+char *sched_task_id(const struct sched *s, const char *array_id, int index);
 
 /* The calls through 's->ops', for callers' convenience. */
 int sched_submit(struct sched *s, char **job_id_out,

@@ -25,6 +25,14 @@
  *	by-run/<key>/<id> one entry per job whose comment (the run id)
  *			 encodes to <key>, for find()
  *
+ * An array of N tasks is the record jobs/<id>/array (holding N) and one
+ * job per task, jobs/<id>_<i>/ for i = 1..N, each with its own
+ * spec.json (its index in HPCLOOP_ARRAY_TASK_ID, the array's limit of
+ * tasks at once, and the ids it waits for) and live and by-run
+ * entries.  The queue starts a task only while fewer than the limit of
+ * its array run, and any job only once every job it waits for has ended
+ * (a whole array: every task of it).
+ *
  * So no operation lists or reads the records of past jobs: the next id
  * is the counter, the queue is live/ (an ended job leaves it at the
  * next look), find() reads one by-run directory, and a query reads the
@@ -42,7 +50,8 @@
  * next lock holder a record that says either "started" (supervisor) or
  * "queued" (none), never half of one.  The fault points, in order:
  * local.after_id, local.after_live, local.after_by_run,
- * local.after_record, local.after_fork, local.after_pid.
+ * local.after_record (local.after_tasks for an array), local.after_fork,
+ * local.after_pid.
  *
  * The file is longer than most in src/ because every part of it shares
  * the record layout above, which nothing outside it may know; banners
@@ -143,18 +152,32 @@ static int job_has(const struct sched *s, const char *id, const char *name)
 	return r;
 }
 
-/* Whether 'id' is a job id of ours: decimal digits, not too many. */
-static int valid_id(const char *id)
+/* Whether 's' is 1 to 'max' decimal digits with no leading zero. */
+static int valid_number(const char *s, size_t n, size_t max)
 {
-	size_t i, n = strlen(id);
+	size_t i;
 
-	if (n == 0 || n > 19 || id[0] == '0')
+	if (n == 0 || n > max || s[0] == '0')
 		return 0;
 	for (i = 0; i < n; i++) {
-		if (id[i] < '0' || id[i] > '9')
+		if (s[i] < '0' || s[i] > '9')
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * Whether 'id' is a job id of ours: a number ("12"), or an array's
+ * number and a task index ("12_3").
+ */
+static int valid_id(const char *id)
+{
+	const char *sep = strchr(id, '_');
+
+	if (!sep)
+		return valid_number(id, strlen(id), 19);
+	return valid_number(id, (size_t)(sep - id), 19) &&
+	       valid_number(sep + 1, strlen(sep + 1), 9);
 }
 
 /*
@@ -286,11 +309,16 @@ out:
 static int id_cmp(const void *a, const void *b)
 {
 	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-	size_t lx = strlen(x), ly = strlen(y);
+	unsigned long long nx = strtoull(x, NULL, 10), ny = strtoull(y, NULL, 10);
+	const char *tx = strchr(x, '_'), *ty = strchr(y, '_');
+	unsigned long long ix = tx ? strtoull(tx + 1, NULL, 10) : 0;
+	unsigned long long iy = ty ? strtoull(ty + 1, NULL, 10) : 0;
 
-	if (lx != ly)
-		return lx < ly ? -1 : 1;
-	return strcmp(x, y);
+	if (nx != ny)
+		return nx < ny ? -1 : 1;
+	if (ix != iy)
+		return ix < iy ? -1 : 1;
+	return 0;
 }
 
 /*
@@ -484,6 +512,35 @@ static int job_numbers(const struct sched *s, const char *id,
 }
 
 /*
+ * The task count of the array job 'id' (its jobs/<id>/array record), or
+ * 0 when 'id' is not an array that was committed.
+ */
+static int array_size_of(struct sched *s, const char *id)
+{
+	uint64_t n = 0;
+
+	if (strchr(id, '_') || job_numbers(s, id, "array", &n, NULL) < 0 ||
+	    n > INT_MAX)
+		return 0;
+	return (int)n;
+}
+
+/* 0 for a task of an array whose submission did not finish; else 1. */
+static int task_committed(struct sched *s, const char *id)
+{
+	const char *sep = strchr(id, '_');
+	char base[32];
+
+	if (!sep)
+		return 1;
+	if ((size_t)(sep - id) >= sizeof(base))
+		return 0;
+	memcpy(base, id, (size_t)(sep - id));
+	base[sep - id] = '\0';
+	return array_size_of(s, base) >= (int)strtol(sep + 1, NULL, 10);
+}
+
+/*
  * Decide the state of the job 'id' into 'v' (zeroed by the caller),
  * looking at that job's record only, under the lock: no spec.json, no
  * job; else its exit record; else no supervisor record means queued;
@@ -500,7 +557,8 @@ static int job_inspect(struct sched *s, const char *id, struct job_view *v,
 
 	v->state = SCHED_UNKNOWN;
 	v->pid = -1;
-	if (!valid_id(id) || !job_has(s, id, "spec.json")) {
+	if (!valid_id(id) || !job_has(s, id, "spec.json") ||
+	    !task_committed(s, id)) {
 		v->detail = "no such job";
 		return 0;
 	}
@@ -814,16 +872,84 @@ out:
 }
 
 /*
+ * Whether every job 'spec' (a queued job's spec.json) waits for has
+ * ended, in any way; a whole array counts when all its tasks have.
+ * 'ended' caches the answers of one look, by job id.
+ */
+static int waits_over(struct sched *s, const json_t *spec, json_t *ended,
+		      struct err *err)
+{
+	const json_t *after = json_object_get(spec, "after"), *v;
+	struct job_view view;
+	size_t i;
+
+	json_array_foreach(after, i, v) {
+		const char *id = json_string_value(v);
+		const json_t *known = json_object_get(ended, id);
+		int n, k, over = 1;
+
+		if (!id || !valid_id(id))
+			continue;
+		if (known) {
+			if (!json_is_true(known))
+				return 0;
+			continue;
+		}
+		n = array_size_of(s, id);
+		for (k = n ? 1 : 0; over && k <= n; k++) {
+			char *task = NULL;
+
+			if (n) {
+				struct buf b = BUF_INIT;
+
+				buf_addf(&b, "%s_%d", id, k);
+				task = buf_detach(&b, NULL);
+			}
+			memset(&view, 0, sizeof(view));
+			if (job_inspect(s, task ? task : id, &view, err) < 0) {
+				free(task);
+				return -1;
+			}
+			over = view.state != SCHED_PENDING &&
+			       view.state != SCHED_RUNNING &&
+			       view.state != SCHED_REQUEUED;
+			job_view_release(&view);
+			free(task);
+		}
+		json_object_set_new(ended, id, json_boolean(over));
+		if (!over)
+			return 0;
+	}
+	return 1;
+}
+
+/* The array an id belongs to ("12" of "12_3"), in 'out'; "" if none. */
+static void array_of(char out[32], const char *id)
+{
+	const char *sep = strchr(id, '_');
+	size_t n = sep ? (size_t)(sep - id) : 0;
+
+	if (n >= 32)
+		n = 0;
+	memcpy(out, id, n);
+	out[n] = '\0';
+}
+
+/*
  * Look at every live job (called under the lock 'lock_fd'): drop from
  * the index those that ended or never came to exist, count those
  * started, and start queued ones, oldest first, while fewer than
- * max_concurrent_jobs are active.
+ * max_concurrent_jobs are active, skipping a task whose array already
+ * runs its limit and a job still waiting for others to end.
  */
 static int advance_queue(struct sched *s, int lock_fd, struct err *err)
 {
 	json_t *ids = NULL, *queued = json_array(), *v;
+	json_t *per_array = json_object(), *ended = json_object();
+	json_t *spec = NULL;
 	struct job_view view;
 	char *dir = state_path(s, "live");
+	char base[32];
 	size_t i;
 	int active = 0, ret = -1;
 
@@ -836,28 +962,63 @@ static int advance_queue(struct sched *s, int lock_fd, struct err *err)
 		memset(&view, 0, sizeof(view));
 		if (job_inspect(s, id, &view, err) < 0)
 			goto out;
-		if (view.queued)
+		if (view.queued) {
 			json_array_append(queued, v);
-		else if (view.state == SCHED_RUNNING ||
-			 view.state == SCHED_PENDING)
+		} else if (view.state == SCHED_RUNNING ||
+			   view.state == SCHED_PENDING) {
 			active++;
-		else if (drop_live(s, id, view.state != SCHED_UNKNOWN,
-				   err) < 0)
+			array_of(base, id);
+			if (*base)
+				json_object_set_new(per_array, base, json_integer(
+					json_integer_value(json_object_get(
+						per_array, base)) + 1));
+		} else if (drop_live(s, id, view.state != SCHED_UNKNOWN ||
+					       array_size_of(s, id) > 0,
+				     err) < 0) {
+			/* an array's own entry: its tasks are the jobs */
 			goto out;
+		}
 		job_view_release(&view);
 	}
 	json_array_foreach(queued, i, v) {
+		const char *id = json_string_value(v);
+		json_int_t limit, running;
+		int over;
+
 		if (active >= settings(s)->max_jobs)
 			break;
-		if (start_job(s, json_string_value(v), lock_fd, err) < 0)
+		json_decref(spec);
+		spec = NULL;
+		if (read_record(s, &spec, id, "spec.json", LOCAL_SPEC_MAX,
+				err) < 0)
+			goto out;
+		array_of(base, id);
+		limit = json_integer_value(json_object_get(spec, "array_limit"));
+		running = *base ? json_integer_value(json_object_get(per_array,
+								     base))
+				: 0;
+		if (limit > 0 && running >= limit)
+			continue;
+		over = waits_over(s, spec, ended, err);
+		if (over < 0)
+			goto out;
+		if (!over)
+			continue;
+		if (start_job(s, id, lock_fd, err) < 0)
 			goto out;
 		active++;
+		if (*base)
+			json_object_set_new(per_array, base,
+					    json_integer(running + 1));
 	}
 	ret = 0;
 out:
 	job_view_release(&view);
+	json_decref(spec);
 	json_decref(ids);
 	json_decref(queued);
+	json_decref(per_array);
+	json_decref(ended);
 	free(dir);
 	return ret;
 }
@@ -1030,8 +1191,49 @@ static int submit_spec(json_t **out, const struct sched_submit *req,
 			    json_deep_copy(req->env) : json_object());
 	json_object_set_new(spec, "environ", submit_environ());
 	json_object_set_new(spec, "submitted_at", json_string(now));
+	json_object_set_new(spec, "after", req->after ?
+			    json_deep_copy(req->after) : json_array());
+	json_object_set_new(spec, "array_limit",
+			    json_integer(req->array_size ? req->array_limit : 0));
 	*out = spec;
 	return 0;
+}
+
+/*
+ * The tasks 1..'n' of the array 'id' (under the lock): a live entry and
+ * a spec.json (a copy of 'spec' with the task's index) for each, then
+ * the array record, which commits them all at once: killed before it,
+ * no task exists (job_inspect) and the next look drops their entries.
+ */
+static int submit_tasks(struct sched *s, const char *id, const json_t *spec,
+			int n, struct err *err)
+{
+	struct buf b = BUF_INIT;
+	json_t *task = NULL;
+	int i, ret = -1;
+
+	for (i = 1; i <= n; i++) {
+		buf_truncate(&b, 0);
+		buf_addf(&b, "%s_%d", id, i);
+		if (write_text(s, state_path(s, "live/%s", b.data), "\n",
+			       err) < 0)
+			goto out;
+		json_decref(task);
+		task = json_deep_copy(spec);
+		json_object_set_new(json_object_get(task, "env"),
+				    "HPCLOOP_ARRAY_TASK_ID",
+				    json_string(b.data + strlen(id) + 1));
+		if (write_record(s, b.data, "spec.json", task, err) < 0)
+			goto out;
+	}
+	fault_point("local.after_tasks");
+	buf_truncate(&b, 0);
+	buf_addf(&b, "%d\n", n);
+	ret = write_text(s, job_path(s, id, "array"), b.data, err);
+out:
+	json_decref(task);
+	buf_release(&b);
+	return ret;
 }
 
 /*
@@ -1072,8 +1274,12 @@ static int local_submit(struct sched *s, char **job_id_out,
 				  err) < 0)
 		goto out;
 	fault_point("local.after_by_run");
-	if (write_record(s, id, "spec.json", spec, err) < 0)
+	if (req->array_size > 0) {
+		if (submit_tasks(s, id, spec, req->array_size, err) < 0)
+			goto out;
+	} else if (write_record(s, id, "spec.json", spec, err) < 0) {
 		goto out;
+	}
 	fault_point("local.after_record");
 	if (advance_queue(s, fd, &start_err) < 0)
 		err_clear(&start_err);
@@ -1197,7 +1403,20 @@ static int local_cancel(struct sched *s, const json_t *job_ids,
 	if (check_ids(job_ids, err) < 0 || local_lock(s, &fd, err) < 0)
 		goto out;
 	json_array_foreach((json_t *)job_ids, i, v) {
-		if (cancel_one(s, json_string_value(v), err) < 0)
+		const char *id = json_string_value(v);
+		int n = array_size_of(s, id), k;
+
+		for (k = 1; k <= n; k++) {
+			struct buf task = BUF_INIT;
+			int r;
+
+			buf_addf(&task, "%s_%d", id, k);
+			r = cancel_one(s, task.data, err);
+			buf_release(&task);
+			if (r < 0)
+				goto out;
+		}
+		if (!n && cancel_one(s, id, err) < 0)
 			goto out;
 	}
 	ret = 0;
@@ -1230,7 +1449,8 @@ static int local_find(struct sched *s, json_t **out, const char *run_id,
 	if (local_lock(s, &fd, err) < 0 || list_ids(&ids, dir, err) < 0)
 		goto out;
 	json_array_foreach(ids, i, v) {
-		if (job_has(s, json_string_value(v), "spec.json"))
+		if (job_has(s, json_string_value(v), "spec.json") ||
+		    array_size_of(s, json_string_value(v)) > 0)
 			json_array_append(found, v);
 	}
 	ret = 0;
@@ -1323,6 +1543,7 @@ static void local_release(struct sched *s)
 
 const struct sched_ops sched_local_ops = {
 	.name = "local",
+	.task_sep = '_',
 	.shared = 0,
 	.open = local_open,
 	.directives = local_directives,

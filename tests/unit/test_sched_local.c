@@ -993,6 +993,166 @@ static void test_sched_local_killed_after_pid(void **state)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * Submit 'body' as an array of 'n' tasks, at most 'limit' at once,
+ * starting after the jobs of 'after' (may be NULL).
+ */
+static char *submit_array(struct world *w, const char *tag, const char *body,
+			  int n, int limit, const json_t *after)
+{
+	struct sched_submit req;
+	struct err err = ERR_INIT;
+	char script[700], name[64];
+	char *id = NULL;
+
+	snprintf(name, sizeof(name), "%s.sh", tag);
+	world_script(w, script, sizeof(script), name, body);
+	memset(&req, 0, sizeof(req));
+	req.name = tag;
+	req.comment = tag;
+	req.workdir = w->dir;
+	req.script_path = script;
+	req.array_size = n;
+	req.array_limit = limit;
+	req.after = after;
+	if (sched_submit(w->s, &id, &req, &err) < 0)
+		fail_msg("submit failed: %s", err.message);
+	return id;
+}
+
+/*
+ * An array of 4 tasks with a limit of 2: each task sees its index, the
+ * tasks are "<id>_<i>", never more than 2 run at once, and find() gives
+ * the array.  A job after the array starts only once all 4 ended.
+ */
+static void test_sched_local_array_limit_and_after(void **state)
+{
+	struct world w;
+	json_t *after, *found;
+	char *id, *task, *later;
+	int i, most = 0;
+
+	(void)state;
+	world_open(&w, "array", 8, 10);
+	id = submit_array(&w, "arr",
+			  "echo $$ > run.$HPCLOOP_ARRAY_TASK_ID\n"
+			  "n=$(ls run.* 2>/dev/null | wc -l); d=$(ls done.* 2>/dev/null | wc -l)\n"
+			  "echo $((n - d)) >> overlap\n"
+			  "sleep 0.3\n"
+			  "touch done.$HPCLOOP_ARRAY_TASK_ID\n",
+			  4, 2, NULL);
+	after = json_pack("[s]", id);
+	later = submit_array(&w, "later",
+			     "ls done.* | wc -l > later.saw\n", 0, 0, after);
+	for (i = 1; i <= 4; i++) {
+		task = sched_task_id(w.s, id, i);
+		assert_string_equal(wait_state(&w, task, "completed"),
+				    "completed");
+		free(task);
+	}
+	assert_string_equal(wait_state(&w, later, "completed"), "completed");
+	assert_int_equal(world_number(&w, "later.saw"), 4);
+	for (i = 1; i <= 4; i++) {
+		char f[16];
+
+		snprintf(f, sizeof(f), "done.%d", i);
+		assert_true(world_has(&w, f));
+	}
+	/* No task saw more than two of them running. */
+	{
+		char path[700];
+		FILE *f;
+		int v;
+
+		world_path(&w, path, sizeof(path), "overlap");
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (fscanf(f, "%d", &v) == 1)
+			most = v > most ? v : most;
+		fclose(f);
+		assert_true(most >= 1 && most <= 2);
+	}
+	found = find_run(&w, "arr");
+	assert_int_equal(json_array_size(found), 1);
+	assert_string_equal(json_string_value(json_array_get(found, 0)), id);
+	json_decref(found);
+	json_decref(after);
+	free(id);
+	free(later);
+	world_close(&w);
+}
+
+/* Cancelling the array id cancels every task, queued or running. */
+static void test_sched_local_array_cancel(void **state)
+{
+	struct world w;
+	struct err err = ERR_INIT;
+	json_t *ids;
+	char *id, *t1, *t3;
+
+	(void)state;
+	world_open(&w, "array-cancel", 8, 1);
+	id = submit_array(&w, "arrc", "sleep 30\n", 3, 1, NULL);
+	t1 = sched_task_id(w.s, id, 1);
+	t3 = sched_task_id(w.s, id, 3);
+	assert_string_equal(wait_state(&w, t1, "running"), "running");
+	assert_string_equal(query(&w, t3, NULL), "pending");
+	ids = json_pack("[s]", id);
+	assert_int_equal(sched_cancel(w.s, ids, &err), 0);
+	assert_string_equal(wait_state(&w, t1, "cancelled"), "cancelled");
+	assert_string_equal(query(&w, t3, NULL), "cancelled");
+	json_decref(ids);
+	free(t1);
+	free(t3);
+	free(id);
+	world_close(&w);
+}
+
+/*
+ * Killed after writing its tasks but before the array record, an array
+ * submission left no task: find() is empty, no task runs, and the next
+ * look drops their entries.
+ */
+static void test_sched_local_array_killed_before_commit(void **state)
+{
+	struct world w;
+	json_t *found;
+	char script[700];
+	pid_t child;
+	int status;
+
+	(void)state;
+	world_open(&w, "array-crash", 4, 10);
+	world_script(&w, script, sizeof(script), "ac.sh",
+		     "echo ran >> ac.ran\n");
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct sched_submit req;
+		struct err err = ERR_INIT;
+		char *id = NULL;
+
+		setenv("HPCLOOP_FAULT", "local.after_tasks", 1);
+		memset(&req, 0, sizeof(req));
+		req.name = "ac";
+		req.comment = "ac";
+		req.workdir = w.dir;
+		req.script_path = script;
+		req.array_size = 3;
+		sched_submit(w.s, &id, &req, &err);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status));
+	found = find_run(&w, "ac");
+	assert_int_equal(json_array_size(found), 0);
+	json_decref(found);
+	assert_string_equal(query(&w, "1_1", NULL), "unknown");
+	assert_int_equal(world_count(&w, ".hpcloop-local/live"), 0);
+	assert_false(world_has(&w, "ac.ran"));
+	world_close(&w);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -1040,6 +1200,9 @@ int main(void)
 		cmocka_unit_test(test_sched_local_killed_after_record),
 		cmocka_unit_test(test_sched_local_killed_after_fork),
 		cmocka_unit_test(test_sched_local_killed_after_pid),
+		cmocka_unit_test(test_sched_local_array_limit_and_after),
+		cmocka_unit_test(test_sched_local_array_cancel),
+		cmocka_unit_test(test_sched_local_array_killed_before_commit),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
