@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 top=$(cd "$(dirname "$0")/.." && pwd)
-bin="$top/build/hpcloop"
+bin="${HPCLOOP_BIN:-$top/build/hpcloop}"
 agent="$top/tests/agents/fake-agent"
 claude=$(sh "$top/scripts/install-agent-cli.sh" --bin)
 if [ -n "$dir" ]; then
@@ -56,7 +56,7 @@ cd "$dir"
 export HPCLOOP_CONFIG="$dir/hpcloop.yaml"
 export HPCLOOP_JOURNAL="$dir/.hpcloop/journal.db"
 say () { printf '%s\n' "$*" >&2; }
-tool="$top/build/test-tool"
+tool="${HPCLOOP_TEST_TOOL:-$top/build/test-tool}"
 # field PATH: a field of the JSON on stdin.
 field () { "$tool" json-field - "$1"; }
 model_pid=''
@@ -103,7 +103,7 @@ say "== part 1: a loop of $count runs of $experiment"
 say "   (metric: a loss of lr, width and activation plus seeded noise; the"
 say "   builtin proposer: a Halton design, then local search around the best)"
 out=$("$bin" loop-start --spec "{\"study\":\"quadratic\",\"count\":$count,\"mode\":\"sprint\",\"proposer\":\"builtin\"}")
-echo "$out"
+printf '%s\n' "$out"
 loop=$(printf '%s\n' "$out" | field .data.loop_id)
 [ -n "$loop" ] || { say "loop-start failed"; exit 1; }
 say "== loop $loop: loop-tick until it finishes"
@@ -112,7 +112,7 @@ state=running
 t0=$(date +%s)
 while :; do
 	out=$("$bin" loop-tick --spec "{\"loop_id\":\"$loop\"}") || {
-		echo "$out"
+		printf '%s\n' "$out"
 		say "loop-tick failed"
 		exit 1
 	}
@@ -124,7 +124,7 @@ while :; do
 		row=$("$bin" ledger --spec "{\"loop_id\":\"$loop\",\"format\":\"tsv\"}" |
 			field .data.tsv | tail -n 1 | cut -f 2,3)
 		line=$(printf 'run %2d/%d  metric=%s  %s' "$runs" "$count" \
-			"$(echo "$row" | cut -f 1)" "$(echo "$row" | cut -f 2)")
+			"$(printf '%s\n' "$row" | cut -f 1)" "$(printf '%s\n' "$row" | cut -f 2)")
 		if [ -t 2 ]; then
 			printf '\r   %-60s' "$line" >&2
 		else
@@ -136,16 +136,16 @@ while :; do
 	sleep 0.1
 done
 [ -t 2 ] && say ""
-echo "$out"
+printf '%s\n' "$out"
 [ "$state" = finished ] || { say "the loop ended $state"; exit 1; }
 say "== the loop finished ($(printf '%s\n' "$out" | field .data.loops.0.stop_reason)) in $(($(date +%s) - t0)) s; its ledger:"
 ledger=$("$bin" ledger --spec "{\"loop_id\":\"$loop\",\"format\":\"tsv\"}")
-echo "$ledger"
+printf '%s\n' "$ledger"
 printf '%s\n' "$ledger" | field .data.tsv |
 	sed -e 's/ (builtin proposer, \([a-z]*\) move.*/  [\1 move]/' -e 's/^/   /' >&2
 say "== the best run"
 best=$("$bin" ledger --spec "{\"loop_id\":\"$loop\"}")
-echo "$best"
+printf '%s\n' "$best"
 tsv=$(printf '%s\n' "$ledger" | field .data.tsv)
 bid=$(printf '%s\n' "$best" | field .data.best.id)
 brow=$(printf '%s\n' "$tsv" | awk -F '\t' -v id="$bid" '$1 == id')
@@ -200,8 +200,8 @@ fi
 
 say "== submitting a sprint"
 out=$("$bin" submit-flow --spec '{"study":"demo","idea":"Does a smaller learning rate lower the validation loss of the toy model?"}')
-echo "$out"
-sprint=$(echo "$out" | field .data.sprint_id)
+printf '%s\n' "$out"
+sprint=$(printf '%s\n' "$out" | field .data.sprint_id)
 [ -n "$sprint" ] || { say "submit-flow failed"; exit 1; }
 
 say "== waiting for $sprint (the agent runs research, red team; a fix when"
@@ -211,8 +211,8 @@ last=''
 i=0
 while :; do
 	st=$("$bin" status --spec "{\"sprint_id\":\"$sprint\"}")
-	state=$(echo "$st" | field .data.sprints.0.state)
-	phase=$(echo "$st" | field .data.sprints.0.phase)
+	state=$(printf '%s\n' "$st" | field .data.sprints.0.state)
+	phase=$(printf '%s\n' "$st" | field .data.sprints.0.phase)
 	if [ -t 2 ]; then
 		printf '\r   %3ds  state=%-10s phase=%-30s' "$i" "$state" \
 			"$phase" >&2
@@ -227,14 +227,14 @@ while :; do
 done
 [ -t 2 ] && say ""
 say "== status"
-echo "$st"
+printf '%s\n' "$st"
 sprint_dir=$(ls -d "$dir"/sprints/demo/*"$sprint"*)
 say "== summary ($sprint_dir/summary.txt)"
 cat "$sprint_dir/summary.txt" >&2
 say "== report: $sprint_dir/report.md"
 say "== artifacts: files hashed and copied to the store"
 art=$("$bin" artifacts --spec "{\"sprint_id\":\"$sprint\"}")
-say "   $(echo "$art" | field .data.count) files in $(echo "$art" | field .data.store)/$sprint"
+say "   $(printf '%s\n' "$art" | field .data.count) files in $(printf '%s\n' "$art" | field .data.store)/$sprint"
 say "== the journal's events for $sprint"
 "$bin" events --spec "{\"subject\":\"$sprint\",\"type\":\"sprint.finished\"}"
 say "== done: sprint $sprint is $state; everything is in $dir"
