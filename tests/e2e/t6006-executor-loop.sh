@@ -40,6 +40,13 @@ test_expect_success 'setup' '
       lr: {type: float, low: 0.0001, high: 1, log: true}
       width: {type: int, low: 1, high: 64}
       activation: {type: choice, choices: [relu, tanh, sigmoid]}
+  silent:
+    cluster: local
+    executor: /bin/true
+    metric: {name: metric, direction: minimize}
+    allow_loop: true
+    params:
+      x: {type: float, low: 0, high: 1}
   failing:
     cluster: local
     executor: \"$PWD/fail.sh\"
@@ -119,6 +126,15 @@ test_expect_success SQLITE3 'an executor that fails is a crash and the loop goes
 	printf "crash\ncrash\n" >want &&
 	test_cmp want got &&
 	q "SELECT error FROM sprints WHERE loop_id = '"'"'$loop'"'"' LIMIT 1" | grep -q "executor exited with status 7"
+'
+
+test_expect_success SQLITE3 'an executor that prints no metric line is a crash' '
+	hl loop-start --spec "{\"study\":\"silent\",\"count\":1,\"mode\":\"sprint\",\"proposer\":\"builtin\"}" &&
+	loop=$(json_field out .data.loop_id) &&
+	tick_until finished 60 &&
+	q "SELECT r.status || '"'"' '"'"' || s.state FROM results r JOIN sprints s ON s.id = r.sprint_id WHERE r.loop_id = '"'"'$loop'"'"'" >got &&
+	echo "crash completed" >want &&
+	test_cmp want got
 '
 
 test_done
