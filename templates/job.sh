@@ -1094,7 +1094,9 @@ executor_metric() {
 		v=${line:${#METRIC_NAME}+1}
 		v=${v#"${v%%[!$' \t']*}"}
 		v=${v%%[[:space:]]*}
-		((${#v} > 0 && ${#v} < 64)) && [[ $v =~ $num ]] || continue
+		if ((${#v} == 0 || ${#v} >= 64)) || [[ ! $v =~ $num ]]; then
+			continue
+		fi
 		if [[ ! $v =~ $json ]]; then
 			printf -v v '%.17g' "$v" 2>/dev/null || continue
 		fi
