@@ -118,6 +118,17 @@ test_expect_success PYTHON3,SQLITE3 'a builtin loop of five executor runs: each 
 	test ! -e "$dir/.hpcloop/research.jsonl"
 '
 
+test_expect_success PYTHON3,SQLITE3 'a retry of an executor run gets its params again' '
+	old=$(q "SELECT sprint_id FROM results WHERE loop_id = '"'"'$loop'"'"' ORDER BY id LIMIT 1") &&
+	hl submit-flow --spec "{\"retry_of\":\"$old\"}" &&
+	new=$(json_field out .data.sprint_id) &&
+	wait_state "$new" completed 30 &&
+	q "SELECT params || '"'"' '"'"' || printf('"'"'%.6f'"'"', metric) FROM results WHERE sprint_id = '"'"'$old'"'"'" >want &&
+	q "SELECT params || '"'"' '"'"' || printf('"'"'%.6f'"'"', metric) FROM results WHERE sprint_id = '"'"'$new'"'"'" >got &&
+	test -s got &&
+	test_cmp want got
+'
+
 test_expect_success SQLITE3 'an executor that fails is a crash and the loop goes on' '
 	hl loop-start --spec "{\"study\":\"failing\",\"count\":2,\"mode\":\"sprint\",\"proposer\":\"builtin\"}" &&
 	loop=$(json_field out .data.loop_id) &&
