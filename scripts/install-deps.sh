@@ -14,6 +14,9 @@ sqlite3 perl openssh-server openssh-client"
 # scripts run private daemons on other ports, never the system ones.
 PKGS="$PKGS slurmctld slurmd slurm-client munge
 gridengine-master gridengine-exec gridengine-client"
+# bench/proposer.sh compares the builtin proposer with Optuna's TPE
+# sampler; the product never imports it.
+PKGS="$PKGS python3-optuna"
 
 missing=""
 for p in $PKGS; do

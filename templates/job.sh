@@ -23,6 +23,11 @@
     step_timeout_s        integer, 0 for none
     time_limit_s          integer, the job's wall-clock limit (0: none)
     orchestrator_url_b64  base URL (http[s]://...), or "" for none
+    executor_argv         [{"b64": ...}, ...]  the study's executor, run
+                          instead of the agent steps; [] for none
+    params                [{"name": "HPCLOOP_PARAM_X", "b64": ...}, ...]
+                          the run's parameters, for the executor
+    metric_name_b64       the study's metric name, or "" for none
 }}
 {{#header_lines}}
 {{line}}
@@ -34,7 +39,11 @@
 # It runs the sprint pipeline in the sprint directory: research, then up
 # to RED_TEAM_MAX_ROUNDS rounds of red-team and fix (stopping at the first
 # round whose verdict finds no critical issues), then report and
-# summarize.  Each step is one run of the agent command, in its own
+# summarize.  (A study with an executor runs that one command instead,
+# with the run's parameters as HPCLOOP_PARAM_<NAME> in its environment,
+# its output in executor.log and its metric, the last "NAME: VALUE"
+# line there, written to results/metric.json.)  Each step is one run of
+# the agent command, in its own
 # process group, with the step's prompt on stdin; every step resumes the
 # agent session the previous one reported.  Meanwhile a background loop
 # appends a heartbeat to heartbeats.jsonl every HEARTBEAT_INTERVAL_S
@@ -81,6 +90,13 @@ load_inputs() {
 {{#env}}
 	env_add '{{name}}' '{{value_b64}}' || return 1
 {{/env}}
+{{#executor_argv}}
+	executor_add '{{b64}}' || return 1
+{{/executor_argv}}
+{{#params}}
+	param_add '{{name}}' '{{b64}}' || return 1
+{{/params}}
+	b64_decode METRIC_NAME '{{metric_name_b64}}' || corrupt || return 1
 	b64_to_file idea.txt '{{idea_b64}}' || return 1
 {{#context_b64}}
 	b64_to_file CLAUDE.md '{{context_b64}}' || return 1
@@ -113,6 +129,11 @@ declare -A JT_VAL=()	# json_top: key -> decoded string or raw scalar
 declare -A JT_TYPE=()	# json_top: key -> s(tring) n(umber) b(ool) z(null)
 			#   o(bject) a(rray)
 AGENT_ARGV=()		# the agent command, decoded by load_inputs
+EXECUTOR_ARGV=()	# the executor, decoded by load_inputs; () for none
+EXECUTOR_ENV=()		# "HPCLOOP_PARAM_X=value" for the executor
+METRIC_NAME=''		# the study's metric name, decoded by load_inputs
+METRIC_VALUE=''		# set by executor_metric
+METRIC_LINE=0		# ... and the line of executor.log it came from
 URL=''			# the orchestrator base URL, or ''
 SESSION_ID=''		# the agent session the next step resumes
 COST_MICRO=0		# total_cost_usd of all steps, in micro-dollars
@@ -289,6 +310,23 @@ env_add() {
 	fi
 	b64_decode value "$2" || corrupt || return 1
 	export "$name=$value"
+}
+
+# executor_add B64: append the decoded B64 to EXECUTOR_ARGV.
+executor_add() {
+	local arg
+	b64_decode arg "$1" || corrupt || return 1
+	EXECUTOR_ARGV+=("$arg")
+}
+
+# param_add NAME B64: give the executor the variable NAME (which must be
+# HPCLOOP_PARAM_ and upper-case letters, digits and _) with the decoded
+# B64 as its value.
+param_add() {
+	local value
+	[[ $1 =~ ^HPCLOOP_PARAM_[A-Z0-9_]{0,64}$ ]] || corrupt || return 1
+	b64_decode value "$2" || corrupt || return 1
+	EXECUTOR_ENV+=("$1=$value")
 }
 
 # prompt_add KIND ROUND B64: write the prompt of step KIND (with ROUND
@@ -1002,6 +1040,153 @@ run_pipeline() {
 }
 
 # ---------------------------------------------------------------------
+# The executor
+# ---------------------------------------------------------------------
+
+# spawn_executor: start the executor in a new session (so its process
+# group can be ended as a whole) in the sprint directory, with the run's
+# parameters exported, stdin from /dev/null and stdout and stderr to
+# executor.log.  Runs in a subshell that writes the executor's pid (= its
+# pgid) to .hpcloop/executor.pgid and, when it ends, its exit status to
+# .hpcloop/executor.exit.
+spawn_executor() {
+	local pid rc e
+	trap - TERM INT HUP USR1 EXIT
+	for e in ${EXECUTOR_ENV[@]+"${EXECUTOR_ENV[@]}"}; do
+		export "${e?}"
+	done
+	export HPCLOOP_SPRINT_ID=$SPRINT_ID HPCLOOP_STUDY=$STUDY
+	export HPCLOOP_SPRINT_DIR=$PWD
+	if command -v setsid >/dev/null 2>&1; then
+		setsid "${EXECUTOR_ARGV[@]}" </dev/null >executor.log 2>&1 &
+	else
+		set -m
+		"${EXECUTOR_ARGV[@]}" </dev/null >executor.log 2>&1 &
+	fi
+	pid=$!
+	printf '%s\n' "$pid" >.hpcloop/executor.pgid
+	wait "$pid"
+	rc=$?
+	printf '%s\n' "$rc" >.hpcloop/executor.exit.tmp &&
+		mv -f .hpcloop/executor.exit.tmp .hpcloop/executor.exit
+}
+
+# executor_metric: the last line of executor.log that reads
+# "METRIC_NAME:", blanks, then a finite number followed by a blank or
+# the end of the line (what extract-metric finds in a log; of the log's
+# last 4 MiB) into METRIC_VALUE, as a JSON number, and its line number
+# into METRIC_LINE.  Fails when there is none.
+executor_metric() {
+	local LC_ALL=C
+	local line v n exp num json
+	num='^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]{1,4})?$'
+	json='^-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][-+]?[0-9]+)?$'
+	METRIC_VALUE=''
+	METRIC_LINE=0
+	[[ -n $METRIC_NAME && -f executor.log ]] || return 1
+	# grep narrows the lines down (the name is an argument, never a
+	# pattern); each candidate is then checked exactly.
+	while IFS= read -r line; do
+		n=${line%%:*}
+		line=${line#*:}
+		line=${line%$'\r'}
+		[[ $line == "$METRIC_NAME:"* ]] || continue
+		v=${line:${#METRIC_NAME}+1}
+		v=${v#"${v%%[!$' \t']*}"}
+		v=${v%%[[:space:]]*}
+		if ((${#v} == 0 || ${#v} >= 64)) || [[ ! $v =~ $num ]]; then
+			continue
+		fi
+		if [[ ! $v =~ $json ]]; then
+			printf -v v '%.17g' "$v" 2>/dev/null || continue
+		fi
+		exp=0
+		[[ $v =~ [eE]([-+]?)0*([0-9]+)$ ]] &&
+			exp=$((10#${BASH_REMATCH[2]}))
+		((exp < 300)) || continue
+		METRIC_VALUE=$v
+		METRIC_LINE=$n
+	done < <(tail -c 4194304 executor.log | grep -anF -e "$METRIC_NAME:")
+	[[ -n $METRIC_VALUE ]]
+}
+
+# executor_results: write results/metric.json and summary.txt for an
+# executor that exited 0.
+executor_results() {
+	local name seconds=$((SECONDS - STEP_START))
+	if executor_metric; then
+		json_escape "$METRIC_NAME"
+		name=$JSON_OUT
+		printf '{"metric":%s,"name":%s,"source":"executor.log",%s}\n' \
+			"$METRIC_VALUE" "$name" "\"line\":$METRIC_LINE" \
+			>results/metric.json.tmp &&
+			mv -f results/metric.json.tmp results/metric.json
+		note "executor: $METRIC_NAME = $METRIC_VALUE" \
+			"(executor.log line $METRIC_LINE)"
+		printf 'The executor ran for %d s; %s: %s\n' "$seconds" \
+			"$METRIC_NAME" "$METRIC_VALUE" >summary.txt
+	elif [[ -n $METRIC_NAME ]]; then
+		rm -f results/metric.json
+		note "executor: no line '$METRIC_NAME: VALUE' in executor.log"
+		printf "The executor ran for %d s but printed no line '%s: %s'\n" \
+			"$seconds" "$METRIC_NAME" VALUE >summary.txt
+	else
+		printf 'The executor ran for %d s (the study has no metric)\n' \
+			"$seconds" >summary.txt
+	fi
+	SUMMARY_DONE=1
+}
+
+# run_executor: run the executor instead of the agent steps, and take
+# its metric.  Returns 1 with FINAL_ERROR when it did not exit 0 or ran
+# past STEP_TIMEOUT_S.
+run_executor() {
+	local rc='' i timed_out=0 exitf=.hpcloop/executor.exit
+	CURRENT_STEP=executor
+	STEP_START=$SECONDS
+	oneline "${EXECUTOR_ARGV[*]}" 300
+	note "executor started: $ONELINE"
+	rm -f "$exitf" .hpcloop/executor.pgid
+	printf '%s\n' executor >.hpcloop/active_step
+	spawn_executor &
+	STEP_WRAPPER=$!
+	while kill -0 "$STEP_WRAPPER" 2>/dev/null && [[ ! -e $exitf ]]; do
+		if ((STEP_TIMEOUT_S > 0 && !timed_out &&
+			SECONDS - STEP_START >= STEP_TIMEOUT_S)); then
+			log "executor: timed out after ${STEP_TIMEOUT_S} s;" \
+				"ending it"
+			timed_out=1
+			step_pgid
+			kill_group "$STEP_PGID"
+		fi
+		sleep 0.05
+	done
+	wait "$STEP_WRAPPER" 2>/dev/null
+	STEP_WRAPPER=''
+	STEP_PGID=''
+	rm -f .hpcloop/active_step
+	read -r rc <"$exitf" 2>/dev/null || rc=''
+	is_uint "$rc" || rc=255
+	if ((timed_out)); then
+		FINAL_ERROR="the executor timed out after ${STEP_TIMEOUT_S} s"
+	elif ((rc != 0)); then
+		FINAL_ERROR="the executor exited with status $rc"
+		FINAL_ERROR+=" (see executor.log)"
+	else
+		executor_results
+	fi
+	CURRENT_STEP=''
+	if [[ -n $FINAL_ERROR ]]; then
+		step_record executor failed
+		note "$FINAL_ERROR"
+		return 1
+	fi
+	step_record executor completed
+	note "executor completed in $((SECONDS - STEP_START)) s"
+	return 0
+}
+
+# ---------------------------------------------------------------------
 # Heartbeats and webhooks
 # ---------------------------------------------------------------------
 
@@ -1362,6 +1547,18 @@ main() {
 	if ! load_inputs; then
 		[[ -n $INPUT_ERROR ]] || corrupt
 		finish failed 1 "$INPUT_ERROR"
+	fi
+	if ((${#EXECUTOR_ARGV[@]} > 0)); then
+		if ! command -v -- "${EXECUTOR_ARGV[0]}" >/dev/null 2>&1; then
+			oneline "${EXECUTOR_ARGV[0]}" 200
+			finish failed 1 "the executor '$ONELINE' was not found"
+		fi
+		if run_executor; then
+			PIPELINE_DONE=1
+			finish completed 0
+		fi
+		PIPELINE_DONE=1
+		finish failed 1 "$FINAL_ERROR"
 	fi
 	((${#AGENT_ARGV[@]} > 0)) || finish failed 1 "no agent command"
 	if ! command -v -- "${AGENT_ARGV[0]}" >/dev/null 2>&1; then

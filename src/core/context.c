@@ -250,6 +250,29 @@ static void split_words(json_t *argv, const char *s)
 }
 
 /*
+ * Append the words of the command 'cmd' (a string split on whitespace,
+ * or an array of non-empty strings) to 'argv'; nothing when it is
+ * neither.
+ */
+static void command_words(json_t *argv, const json_t *cmd)
+{
+	const json_t *v;
+	size_t i;
+
+	if (json_is_string(cmd)) {
+		split_words(argv, json_string_value(cmd));
+		return;
+	}
+	json_array_foreach(cmd, i, v) {
+		if (!json_is_string(v) || !json_string_length(v))
+			break;
+		json_array_append_new(argv, json_copy((json_t *)v));
+	}
+	if (i != json_array_size(cmd))
+		json_array_clear(argv);
+}
+
+/*
  * Whether the program of 'argv' is Claude Code ("claude" by name, at
  * any path), whose tool permission flags hpcloop knows.
  */
@@ -320,11 +343,10 @@ static void add_tool_flags(json_t *argv, const struct config *cfg,
 int context_agent_argv(json_t **out, const struct config *cfg,
 		       const char *study, struct err *err)
 {
-	const json_t *st = NULL, *cl = NULL, *cmd, *v;
+	const json_t *st = NULL, *cl = NULL, *cmd;
 	struct buf ptr = BUF_INIT;
 	json_t *argv = NULL;
 	int ret = -1;
-	size_t i;
 
 	*out = NULL;
 	if (study) {
@@ -345,17 +367,7 @@ int context_agent_argv(json_t **out, const struct config *cfg,
 	}
 	buf_adds(&ptr, "/agent_command");
 	argv = json_array();
-	if (json_is_string(cmd)) {
-		split_words(argv, json_string_value(cmd));
-	} else {
-		json_array_foreach(cmd, i, v) {
-			if (!json_is_string(v) || !json_string_length(v))
-				break;
-			json_array_append_new(argv, json_copy((json_t *)v));
-		}
-		if (i != json_array_size(cmd))
-			json_array_clear(argv);
-	}
+	command_words(argv, cmd);
 	if (!json_array_size(argv)) {
 		config_error(cfg, err, ERR_CONFIG_INVALID, buf_str(&ptr),
 			     "must be a non-empty command");
@@ -369,6 +381,35 @@ out:
 	buf_release(&ptr);
 	json_decref(argv);
 	return ret;
+}
+
+int context_executor_argv(json_t **out, const struct config *cfg,
+			  const char *study, struct err *err)
+{
+	const json_t *st, *cmd;
+	struct buf ptr = BUF_INIT;
+	json_t *argv;
+
+	*out = NULL;
+	st = need_study(cfg, study, err);
+	if (!st)
+		return -1;
+	cmd = json_object_get(st, "executor");
+	if (!cmd)
+		return 0;
+	argv = json_array();
+	command_words(argv, cmd);
+	if (!json_array_size(argv)) {
+		json_decref(argv);
+		pointer_of(&ptr, "studies", study);
+		buf_adds(&ptr, "/executor");
+		config_error(cfg, err, ERR_CONFIG_INVALID, buf_str(&ptr),
+			     "must be a non-empty command");
+		buf_release(&ptr);
+		return -1;
+	}
+	*out = argv;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -45,6 +45,17 @@ int context_agent_argv(json_t **out, const struct config *cfg,
 		       const char *study, struct err *err);
 
 /*
+ * The executor of 'study' (its 'executor': the command a job runs
+ * instead of the agent steps) as a new array of argv strings, split as
+ * the agent command is, in '*out'; NULL when the study has none.
+ *
+ * Returns 0, or -1 with '*out' NULL: not_found for an unknown 'study',
+ * config_invalid for a command with no words.
+ */
+int context_executor_argv(json_t **out, const struct config *cfg,
+			  const char *study, struct err *err);
+
+/*
  * The job options for a job of 'study': the cluster's, then the
  * study's, then 'request' (an object, or NULL), each layer winning over
  * the one before; an empty string removes the key.  Numbers become

@@ -1,6 +1,7 @@
 /*
  * jobgen.c: computing and rendering a sprint's job (see jobgen.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,16 @@
 
 /* The most text of scheduler directives in a script header. */
 #define JOBGEN_HEADER_MAX (64 * 1024)
+
+/* A new {"b64": the base64 of 's'}. */
+static json_t *b64_item(const char *s)
+{
+	char *b = crypto_base64(s, strlen(s));
+	json_t *item = json_pack("{s:s}", "b64", b);
+
+	free(b);
+	return item;
+}
 
 /* Set key 'k' of 'vars' to the base64 of the string 's'. */
 static void set_b64(json_t *vars, const char *k, const char *s)
@@ -159,6 +170,125 @@ out:
 	return r;
 }
 
+/* ---------------------------------------------------------------- */
+/* The executor                                                       */
+/* ---------------------------------------------------------------- */
+
+void jobgen_param_name(char *out, size_t size, const char *name)
+{
+	static const char prefix[] = "HPCLOOP_PARAM_";
+	size_t n = sizeof(prefix) - 1, i;
+
+	if (size < sizeof(prefix) + JOBGEN_PARAM_NAME_MAX + 1) {
+		if (size)
+			out[0] = '\0';
+		return;
+	}
+	memcpy(out, prefix, n);
+	for (i = 0; name[i] && i < JOBGEN_PARAM_NAME_MAX; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c >= 'a' && c <= 'z')
+			c = (unsigned char)(c - 'a' + 'A');
+		else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			c = '_';
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+char *jobgen_param_text(const json_t *v)
+{
+	char num[64];
+	int prec;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return xstrdup(json_string_value(v));
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		return xstrdup(num);
+	case JSON_REAL:
+		for (prec = 1; prec < 17; prec++) {
+			snprintf(num, sizeof(num), "%.*g", prec,
+				 json_real_value(v));
+			if (strtod(num, NULL) == json_real_value(v))
+				break;
+		}
+		if (prec == 17)
+			snprintf(num, sizeof(num), "%.17g",
+				 json_real_value(v));
+		return xstrdup(num);
+	case JSON_TRUE:
+		return xstrdup("true");
+	case JSON_FALSE:
+		return xstrdup("false");
+	case JSON_NULL:
+		return xstrdup("");
+	default:
+		return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	}
+}
+
+/*
+ * The executor of the request 'req' into 'g' and 'vars': its argv (as
+ * executor_argv, base64), the run's parameters (as params, names and
+ * base64 values) and the metric name (metric_name_b64, "" when the study
+ * has no metric).  A study without an executor gets empty lists.
+ */
+static int build_executor(struct jobgen *g, json_t *vars,
+			  const struct config *cfg, const json_t *study,
+			  const struct jobgen_request *req, struct err *err)
+{
+	json_t *argv = json_array(), *params = json_array();
+	const char *k, *metric;
+	const json_t *v;
+	char name[JOBGEN_PARAM_NAME_MAX + 32];
+	size_t i;
+
+	if (context_executor_argv(&g->executor_argv, cfg, req->study, err) <
+	    0) {
+		json_decref(argv);
+		json_decref(params);
+		return -1;
+	}
+	g->param_env = json_object();
+	json_array_foreach(g->executor_argv, i, v)
+		json_array_append_new(argv, b64_item(json_string_value(v)));
+	if (g->executor_argv && json_is_object(req->params)) {
+		json_object_foreach((json_t *)req->params, k, v) {
+			char *text;
+
+			if (json_object_size(g->param_env) >=
+			    JOBGEN_PARAMS_MAX)
+				break;
+			jobgen_param_name(name, sizeof(name), k);
+			text = jobgen_param_text(v);
+			json_object_set_new(g->param_env, name,
+					    json_string(text));
+			free(text);
+		}
+		json_object_foreach(g->param_env, k, v) {
+			json_t *item = b64_item(json_string_value(v));
+
+			json_object_set_new(item, "name", json_string(k));
+			json_array_append_new(params, item);
+		}
+	}
+	json_object_set_new(vars, "executor_argv", argv);
+	json_object_set_new(vars, "params", params);
+	metric = json_string_value(json_object_get(
+	    json_object_get(study, "metric"), "name"));
+	set_b64(vars, "metric_name_b64",
+		g->executor_argv && metric ? metric : "");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* The job                                                            */
+/* ---------------------------------------------------------------- */
+
 int jobgen_build(struct jobgen *g, const struct config *cfg,
 		 const struct jobgen_request *req, struct err *err)
 {
@@ -240,7 +370,8 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 			    json_integer(root_int(cfg, "step_timeout_s")));
 	json_object_set_new(vars, "time_limit_s",
 			    json_integer(g->time_limit_s));
-	if (build_prompts(g, vars, pvars, err) < 0)
+	if (build_prompts(g, vars, pvars, err) < 0 ||
+	    build_executor(g, vars, cfg, study, req, err) < 0)
 		goto out;
 	s = embedded_text("templates/job.sh", err);
 	if (!s || template_render(&g->script, s, vars, "templates/job.sh",
@@ -264,6 +395,8 @@ void jobgen_release(struct jobgen *g)
 	free(g->scheduler);
 	json_decref(g->job_options);
 	json_decref(g->agent_argv);
+	json_decref(g->executor_argv);
+	json_decref(g->param_env);
 	json_decref(g->env);
 	json_decref(g->files);
 	free(g->context);

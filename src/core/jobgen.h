@@ -4,6 +4,11 @@
  * time limit, the agent command, the context, the rendered prompts and
  * the rendered job script (templates/job.sh).
  *
+ * A study with an 'executor' runs that command instead of the agent
+ * steps, with the run's parameters in its environment as
+ * HPCLOOP_PARAM_<NAME> (see jobgen_param_name) and its metric taken from
+ * its log into results/metric.json by the script.
+ *
  * Only base64 text, checked identifiers and integers are put into the
  * script: the idea, the context, paths and the agent command are all
  * decoded at run time, so no user text is ever shell source (DESIGN §6).
@@ -24,6 +29,8 @@ struct jobgen_request {
 	int time_limit_s;	 /* 0: from the study */
 	const char *sprint_id;	 /* "sp-xxxxxx" */
 	const char *sprint_dir;	 /* absolute (or remote-home relative) */
+	const json_t *params;	 /* the run's parameters {name: value},
+				    or NULL (the executor's environment) */
 };
 
 struct jobgen {
@@ -31,6 +38,8 @@ struct jobgen {
 	char *scheduler;	/* "local", "slurm", "sge" */
 	json_t *job_options;	/* layered options, strings */
 	json_t *agent_argv;	/* array of strings */
+	json_t *executor_argv;	/* array of strings, or NULL: no executor */
+	json_t *param_env;	/* {HPCLOOP_PARAM_X: text} for the executor */
 	json_t *env;		/* cluster environment, strings */
 	json_t *files;		/* {relative path: text} for the prompts */
 	char *context;		/* the agent's context file text */
@@ -39,7 +48,8 @@ struct jobgen {
 	int red_team_rounds;	/* red_team_max_rounds */
 };
 
-#define JOBGEN_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
+#define JOBGEN_INIT                                                        \
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
 /*
  * Fill 'g' for the request 'req' under 'cfg'.  Bad request input is
@@ -49,5 +59,27 @@ struct jobgen {
 int jobgen_build(struct jobgen *g, const struct config *cfg,
 		 const struct jobgen_request *req, struct err *err);
 void jobgen_release(struct jobgen *g);
+
+/* The longest parameter name kept in an environment variable's name. */
+#define JOBGEN_PARAM_NAME_MAX 64
+/* The most parameters exported to an executor. */
+#define JOBGEN_PARAMS_MAX 64
+
+/*
+ * The environment variable of the parameter 'name' into 'out' (of
+ * 'size' bytes, at least JOBGEN_PARAM_NAME_MAX + 16): "HPCLOOP_PARAM_"
+ * and the name upper-cased, every byte other than a letter, a digit or
+ * '_' turned into '_', cut to JOBGEN_PARAM_NAME_MAX bytes ("lr" gives
+ * HPCLOOP_PARAM_LR, "batch-size" HPCLOOP_PARAM_BATCH_SIZE).
+ */
+void jobgen_param_name(char *out, size_t size, const char *name);
+
+/*
+ * The text of the parameter value 'v' as the executor sees it, new:
+ * a string as it is, an integer in decimal, a real in its shortest
+ * form that reads back exactly, true/false, "" for null, and compact
+ * JSON for an array or an object.
+ */
+char *jobgen_param_text(const json_t *v);
 
 #endif

@@ -591,6 +591,7 @@ static int submit(struct tick *t, int *busy_out, int n, const json_t *idea,
 	req.idea = json_string_value(json_object_get(idea, "text"));
 	req.loop_id = t->id;
 	req.metadata = meta;
+	req.params = json_object_get(idea, "params");
 	if (t->budget.run_budget_s > 0)
 		req.time_limit_s = LOOP_GATE_FACTOR * t->budget.run_budget_s +
 				   LOOP_GATE_GRACE_S;

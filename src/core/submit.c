@@ -275,6 +275,7 @@ static void request_of(struct jobgen_request *jr,
 	jr->time_limit_s = req->time_limit_s;
 	jr->sprint_id = id;
 	jr->sprint_dir = dir;
+	jr->params = req->params;
 }
 
 /*

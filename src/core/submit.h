@@ -40,6 +40,8 @@ struct submit_request {
 	const json_t *metadata;	    /* more to keep with the sprint (an
 				       object merged into its metadata),
 				       or NULL */
+	const json_t *params;	    /* the run's parameters (an object,
+				       for the study's executor), or NULL */
 };
 
 /*

@@ -60,6 +60,7 @@ static int render_job_run(struct ctx *ctx, const json_t *spec,
 	req.job_options = json_object_get(spec, "job_options");
 	v = json_object_get(spec, "time_limit_s");
 	req.time_limit_s = v ? (int)json_integer_value(v) : 0;
+	req.params = json_object_get(spec, "params");
 	req.sprint_id = "sp-preview";
 	crypto_json_hash(hash, spec);
 	slash = strrchr(ctx->journal_path, '/');
@@ -90,6 +91,9 @@ static int render_job_run(struct ctx *ctx, const json_t *spec,
 			  "time_limit_s", g.time_limit_s,
 			  "red_team_max_rounds", g.red_team_rounds, "files",
 			  files);
+	json_object_set(*data, "executor_argv",
+			g.executor_argv ? g.executor_argv : json_null());
+	json_object_set(*data, "executor_env", g.param_env);
 	r = 0;
 out:
 	jobgen_release(&g);
@@ -111,7 +115,9 @@ const struct primitive prim_render_job = {
 		       "every prompt into `.hpcloop/render/<hash>/` beside "
 		       "the journal and returns their paths, sizes and "
 		       "SHA-256, with the layered job options, time limit "
-		       "and agent command. Nothing is submitted and the "
+		       "and agent command, and for a study with an executor "
+		       "the executor and the variables it gets from "
+		       "`params`. Nothing is submitted and the "
 		       "journal is not changed.",
 	.example = "{\"study\": \"demo\", \"idea\": \"try a smaller learning "
 		   "rate\"}",

@@ -21,14 +21,15 @@
 
 /*
  * The spec as it will run: for {"retry_of": ID} the study and idea of
- * that finished sprint (conflict while it is live), else 'spec' as it
- * is.  A new reference in '*out'.
+ * that finished sprint (conflict while it is live), and its run
+ * parameters as "params" (a loop's sprint has them: its executor gets
+ * them again), else 'spec' as it is.  A new reference in '*out'.
  */
 static int effective_spec(struct ctx *ctx, json_t **out, const json_t *spec,
 			  struct err *err)
 {
 	const char *of = json_string_value(json_object_get(spec, "retry_of"));
-	json_t *row = NULL, *eff;
+	json_t *row = NULL, *eff, *meta;
 	const char *state;
 
 	*out = NULL;
@@ -63,6 +64,12 @@ static int effective_spec(struct ctx *ctx, json_t **out, const json_t *spec,
 	eff = json_deep_copy(spec);
 	json_object_set(eff, "study", json_object_get(row, "study"));
 	json_object_set(eff, "idea", json_object_get(row, "idea"));
+	meta = json_loads(json_string_value(json_object_get(row,
+							      "metadata")),
+			  0, NULL);
+	if (json_is_object(json_object_get(meta, "params")))
+		json_object_set(eff, "params", json_object_get(meta, "params"));
+	json_decref(meta);
 	json_decref(row);
 	*out = eff;
 	return 0;
@@ -73,7 +80,7 @@ static int submit_flow_run(struct ctx *ctx, const json_t *spec,
 {
 	struct submit_request req;
 	const json_t *v;
-	json_t *eff = NULL;
+	json_t *eff = NULL, *meta = NULL;
 	int r = -1;
 
 	if (effective_spec(ctx, &eff, spec, err) < 0)
@@ -87,10 +94,16 @@ static int submit_flow_run(struct ctx *ctx, const json_t *spec,
 	v = json_object_get(eff, "time_limit_s");
 	req.time_limit_s = v ? (int)json_integer_value(v) : 0;
 	req.retry_of = json_string_value(json_object_get(eff, "retry_of"));
+	req.params = json_object_get(eff, "params");
+	if (req.params) {
+		meta = json_pack("{s:O}", "params", req.params);
+		req.metadata = meta;
+	}
 	r = submit_sprint(ctx->journal, data, &ctx->replayed, ctx->config,
 			  &req, err);
 out:
 	json_decref(eff);
+	json_decref(meta);
 	return r;
 }
 

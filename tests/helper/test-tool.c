@@ -24,8 +24,10 @@
  *					  retry_safe; partial errors name a
  *					  known code and their cluster
  *   test-tool render-job CONFIG STUDY IDEA_FILE SPRINT_ID SPRINT_DIR
- *					  the job script jobgen_build()
- *					  renders for that sprint, on
+ *	[PARAMS_FILE]			  the job script jobgen_build()
+ *					  renders for that sprint (with
+ *					  the run's parameters, a JSON
+ *					  object, from PARAMS_FILE), on
  *					  stdout (the job script harness,
  *					  tests/jobscript, runs it)
  *   test-tool schema-validate SCHEMA FILE
@@ -412,24 +414,36 @@ static int cmd_journal_old(const char *version, const char *path)
  * Render the job script of sprint 'sprint_id' of 'study' under the
  * config file 'config_path', with the idea read from 'idea_file' and the
  * sprint directory 'sprint_dir', exactly as submit-flow would, and print
- * it.  The job script harness renders every sprint through this, so
+ * it ('params_file', when not NULL, holds the run's parameters as a
+ * JSON object).  The job script harness renders every sprint through
+ * this, so
  * that what it runs is what the product renders (render-job and
  * submit-flow choose the sprint id and directory themselves).
  */
+static json_t *load_json(const char *path);
+
 static int cmd_render_job(const char *config_path, const char *study,
 			  const char *idea_file, const char *sprint_id,
-			  const char *sprint_dir)
+			  const char *sprint_dir, const char *params_file)
 {
 	struct config cfg = CONFIG_INIT;
 	struct jobgen g = JOBGEN_INIT;
 	struct jobgen_request req;
 	struct err err = ERR_INIT;
 	struct buf idea = BUF_INIT;
-	json_t *check = NULL;
+	json_t *check = NULL, *params = NULL;
 	int r = 1;
 
 	if (read_all(&idea, idea_file) < 0)
 		goto out;
+	if (params_file) {
+		params = load_json(params_file);
+		if (!json_is_object(params)) {
+			fprintf(stderr, "test-tool: %s is not a JSON object\n",
+				params_file);
+			goto out;
+		}
+	}
 	/* A spec's idea is a JSON string: UTF-8 without NUL. */
 	check = json_stringn(buf_str(&idea), idea.len);
 	if (!check || strlen(buf_str(&idea)) != idea.len) {
@@ -442,6 +456,7 @@ static int cmd_render_job(const char *config_path, const char *study,
 	req.idea = buf_str(&idea);
 	req.sprint_id = sprint_id;
 	req.sprint_dir = sprint_dir;
+	req.params = params;
 	if (config_load(&cfg, config_path, &err) < 0 ||
 	    jobgen_build(&g, &cfg, &req, &err) < 0) {
 		fprintf(stderr, "test-tool: %s\n", err.message);
@@ -454,6 +469,7 @@ static int cmd_render_job(const char *config_path, const char *study,
 	r = 0;
 out:
 	json_decref(check);
+	json_decref(params);
 	jobgen_release(&g);
 	config_release(&cfg);
 	err_release(&err);
@@ -781,9 +797,9 @@ int main(int argc, char **argv)
 		return cmd_check_output(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "sha256"))
 		return cmd_sha256(argv[2]);
-	if (argc == 7 && !strcmp(argv[1], "render-job"))
+	if ((argc == 7 || argc == 8) && !strcmp(argv[1], "render-job"))
 		return cmd_render_job(argv[2], argv[3], argv[4], argv[5],
-				      argv[6]);
+				      argv[6], argc == 8 ? argv[7] : NULL);
 	if (argc == 4 && !strcmp(argv[1], "schema-validate"))
 		return cmd_schema_validate(argv[2], argv[3]);
 	fprintf(stderr, "usage: test-tool envelope|json-field|row-counts|"

@@ -151,15 +151,21 @@ yaml_str() {
 #   scheduler=NAME (local)	clusters.here.scheduler
 #   job_option='KEY=VALUE' (none)  clusters.here.job_options (one)
 #   hours=H (8)			studies.demo.max_sprint_duration_hours
+#   executor=ARG,ARG... (none)	studies.demo.executor (an array; no
+#				commas inside an argument)
+#   metric=NAME (none)		studies.demo.metric.name (minimize)
 # or of the request:
 #   idea_file=FILE (an idea of one line)
 #   sprint_id=ID (sp-7e57ab)
+#   params_file=FILE (none)	the run's parameters (a JSON object)
 # and token=TOKEN writes SPRINT/.hpcloop/token (0600) as submit-flow does.
 make_sprint() {
 	local dir=$1 opt key value
 	local idea_file='' rounds=2 context='' url='' token='' heartbeat=1
 	local grace=2 step_timeout=0 agent=$FAKE_AGENT env='' job_option=''
-	local scheduler=local sprint_id=sp-7e57ab hours=8
+	local scheduler=local sprint_id=sp-7e57ab hours=8 executor=''
+	local metric='' params_file='' sep a
+	local -a args=()
 	shift
 	for opt in "$@"; do
 		key=${opt%%=*}
@@ -167,7 +173,8 @@ make_sprint() {
 		case $key in
 		idea_file | rounds | context | url | token | heartbeat | \
 			grace | step_timeout | agent | env | job_option | \
-			scheduler | sprint_id | hours)
+			scheduler | sprint_id | hours | executor | metric | \
+			params_file)
 			printf -v "$key" '%s' "$value"
 			;;
 		*)
@@ -213,9 +220,24 @@ make_sprint() {
 		printf 'studies:\n  demo:\n    cluster: here\n'
 		printf '    red_team_max_rounds: %s\n' "$rounds"
 		printf '    max_sprint_duration_hours: %s\n' "$hours"
+		if [[ -n $executor ]]; then
+			printf '    executor: ['
+			sep=''
+			IFS=, read -r -a args <<<"$executor"
+			for a in "${args[@]}"; do
+				printf '%s%s' "$sep" "$(yaml_str "$a")"
+				sep=', '
+			done
+			printf ']\n'
+		fi
+		if [[ -n $metric ]]; then
+			printf '    metric: {name: %s, direction: minimize}\n' \
+				"$(yaml_str "$metric")"
+		fi
 	} >"$dir/hpcloop.yaml" || return 1
 	"$HPCLOOP_TEST_TOOL" render-job "$dir/hpcloop.yaml" demo \
-		"$idea_file" "$sprint_id" "$SPRINT" >"$dir/job.sh" &&
+		"$idea_file" "$sprint_id" "$SPRINT" ${params_file:+"$params_file"} \
+		>"$dir/job.sh" &&
 		chmod +x "$dir/job.sh"
 }
 

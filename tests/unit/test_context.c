@@ -315,6 +315,51 @@ static void test_context_agent_argv_precedence(void **state)
  * list wins; a command that sets the flags itself, or another agent,
  * is left as it is.
  */
+/* The executor: none, a string split on whitespace, an array as is. */
+static void test_context_executor_argv(void **state)
+{
+	struct config cfg = CONFIG_INIT;
+	struct err err = ERR_INIT;
+	json_t *argv = NULL;
+
+	(void)state;
+	load_ok(&cfg, "version: 1\n"
+		      "clusters:\n"
+		      "  a: {}\n"
+		      "studies:\n"
+		      "  none: {cluster: a}\n"
+		      "  words: {cluster: a, executor: \" ./train.py\t--x 1 \"}\n"
+		      "  list: {cluster: a, executor: [\"my train\", \"$(x)\"]}\n");
+	assert_int_equal(context_executor_argv(&argv, &cfg, "none", &err), 0);
+	assert_null(argv);
+	assert_int_equal(context_executor_argv(&argv, &cfg, "words", &err),
+			 0);
+	assert_argv(argv, "./train.py", "--x", "1", NULL);
+	json_decref(argv);
+	assert_int_equal(context_executor_argv(&argv, &cfg, "list", &err), 0);
+	assert_argv(argv, "my train", "$(x)", NULL);
+	json_decref(argv);
+	assert_int_equal(context_executor_argv(&argv, &cfg, "nine", &err), -1);
+	assert_null(argv);
+	assert_int_equal(err.code, ERR_NOT_FOUND);
+	err_release(&err);
+	config_release(&cfg);
+	/* Blanks only pass the schema's pattern for none: refused there. */
+	load_ok(&cfg, "version: 1\n"
+		      "clusters:\n"
+		      "  a: {}\n"
+		      "studies:\n"
+		      "  ok: {cluster: a, executor: x}\n");
+	json_object_set_new((json_t *)config_study(&cfg, "ok"), "executor",
+			    json_string(" \t "));
+	assert_int_equal(context_executor_argv(&argv, &cfg, "ok", &err), -1);
+	assert_null(argv);
+	assert_int_equal(err.code, ERR_CONFIG_INVALID);
+	assert_non_null(strstr(err.message, "studies.ok.executor"));
+	err_release(&err);
+	config_release(&cfg);
+}
+
 static void test_context_agent_tools(void **state)
 {
 	struct config cfg = CONFIG_INIT;
@@ -455,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_context_order),
 		cmocka_unit_test(test_context_missing_file),
 		cmocka_unit_test(test_context_agent_argv_precedence),
+		cmocka_unit_test(test_context_executor_argv),
 		cmocka_unit_test(test_context_agent_tools),
 		cmocka_unit_test(test_context_dirs_and_environment),
 	};

@@ -426,7 +426,10 @@ static void test_template_shipped_job_script(void **state)
 		" \"red_team_max_rounds\": 1, \"heartbeat_interval_s\": 60,"
 		" \"watchdog_grace_s\": 60, \"step_timeout_s\": 0,"
 		" \"time_limit_s\": 3600,"
-		" \"orchestrator_url_b64\": \"\"}";
+		" \"orchestrator_url_b64\": \"\","
+		" \"executor_argv\": [{\"b64\": \"eA==\"}],"
+		" \"params\": [{\"name\": \"HPCLOOP_PARAM_X\","
+		" \"b64\": \"MQ==\"}], \"metric_name_b64\": \"bQ==\"}";
 	struct err err = ERR_INIT;
 	char *tmpl = read_source("templates/job.sh");
 	json_t *v = vars_of(vars);
@@ -439,6 +442,9 @@ static void test_template_shipped_job_script(void **state)
 				 "#SBATCH --mem=4G\n", 37), 0);
 	assert_null(strstr(out, "{{"));
 	assert_non_null(strstr(out, "'sp-1a2b3c'"));
+	assert_non_null(strstr(out, "executor_add 'eA=='"));
+	assert_non_null(strstr(out, "param_add 'HPCLOOP_PARAM_X' 'MQ=='"));
+	assert_non_null(strstr(out, "METRIC_NAME 'bQ=='"));
 	free(out);
 	free(tmpl);
 	json_decref(v);
