@@ -98,6 +98,8 @@ struct sched_ops {
 	 * task: '_' ("123_4": local, slurm) or '.' ("123.4": sge).
 	 */
 	char task_sep;
+	/* The variable a task of an array finds its index in. */
+	const char *task_index_env;
 	/*
 	 * 1 for a scheduler shared with other users (slurm, sge): its
 	 * queries go through the shared query budget of the journal

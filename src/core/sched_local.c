@@ -1544,6 +1544,7 @@ static void local_release(struct sched *s)
 const struct sched_ops sched_local_ops = {
 	.name = "local",
 	.task_sep = '_',
+	.task_index_env = "HPCLOOP_ARRAY_TASK_ID",
 	.shared = 0,
 	.open = local_open,
 	.directives = local_directives,

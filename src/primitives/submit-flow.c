@@ -10,9 +10,13 @@
  * retry (in_progress) or replays; a call that finds a dead attempt
  * resumes it, adopting the job the scheduler already has (found by the
  * sprint id) rather than submitting twice.
+ *
+ * With "campaign" it submits N tasks of one executor as scheduler arrays
+ * in waves instead, exactly once in the same way (campaign.h).
  */
 #include <string.h>
 
+#include "campaign.h"
 #include "journal.h"
 #include "primitive.h"
 #include "sprint.h"
@@ -33,6 +37,19 @@ static int effective_spec(struct ctx *ctx, json_t **out, const json_t *spec,
 	const char *state;
 
 	*out = NULL;
+	if (json_object_get(spec, "campaign")) {
+		if (!json_object_get(spec, "study") ||
+		    json_object_get(spec, "idea") || of) {
+			err_set(err, ERR_SPEC_INVALID,
+				"spec invalid: a campaign takes study, and no "
+				"idea or retry_of");
+			return err_remedy(err, "give {\"study\": ..., "
+					  "\"campaign\": {...}}; failed tasks "
+					  "are run again with resubmit-failed");
+		}
+		*out = json_incref((json_t *)spec);
+		return 0;
+	}
 	if (!of) {
 		if (!json_object_get(spec, "study") ||
 		    !json_object_get(spec, "idea")) {
@@ -85,6 +102,18 @@ static int submit_flow_run(struct ctx *ctx, const json_t *spec,
 
 	if (effective_spec(ctx, &eff, spec, err) < 0)
 		goto out;
+	if (json_object_get(eff, "campaign")) {
+		struct campaign_request cr;
+
+		memset(&cr, 0, sizeof(cr));
+		cr.primitive = ctx->prim->name;
+		cr.key = &ctx->key;
+		cr.study = json_string_value(json_object_get(eff, "study"));
+		cr.campaign = json_object_get(eff, "campaign");
+		r = campaign_submit(ctx->journal, data, &ctx->replayed,
+				    ctx->config, &cr, err);
+		goto out;
+	}
 	memset(&req, 0, sizeof(req));
 	req.primitive = ctx->prim->name;
 	req.key = &ctx->key;
@@ -129,7 +158,15 @@ const struct primitive prim_submit_flow = {
 		"`conflict`; while another call with the key is still "
 		"working, `in_progress` says when to retry. A retry after a "
 		"crash adopts the job the scheduler already has, so a job "
-		"is never submitted twice.",
+		"is never submitted twice. With \"campaign\" (and study, no "
+		"idea) it submits N tasks of one executor instead: a "
+		"parameter grid or a task list, cut into scheduler arrays "
+		"(task i is array index i+1 of its array; its parameters "
+		"reach the executor as HPCLOOP_PARAM_<NAME>) run in waves "
+		"chained by afterany; with canary, task 0 alone first, the "
+		"rest once verify-canary passed it. monitor-flow follows a "
+		"campaign, resubmit-failed runs its failed tasks again and "
+		"aggregate-flow pulls and reduces its results.",
 	.example = "{\"study\": \"demo\", \"idea\": \"try a smaller learning "
 		   "rate\"}",
 	.flags = PRIM_MUTATES | PRIM_CREATES | PRIM_KEYED | PRIM_NEEDS_JOURNAL |

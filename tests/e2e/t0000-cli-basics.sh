@@ -46,9 +46,10 @@ test_expect_success 'list gives every primitive with its flags' '
 	hl list &&
 	n=$(json_field out .data.count) &&
 	test "$n" -ge 9 &&
-	test_json_field out .data.primitives.0.name annotate &&
-	test_json_field out .data.primitives.0.mutates true &&
-	test_json_field out .data.primitives.0.idempotency key &&
+	test_json_field out .data.primitives.0.name aggregate-flow &&
+	test_json_field out .data.primitives.1.name annotate &&
+	test_json_field out .data.primitives.1.mutates true &&
+	test_json_field out .data.primitives.1.idempotency key &&
 	json_field out .data.primitives | grep -q "\"name\":\"validate\""
 '
 

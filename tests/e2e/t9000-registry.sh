@@ -74,6 +74,19 @@ test_expect_success 'every documented example runs after init' '
 		test -n "$ex" || { echo "no example for $p"; return 1; }
 		# Examples name a sprint as sp-000000: give each a fresh one.
 		case "$ex" in
+		*cp-000000*)
+			# Examples name a campaign as cp-000000: one that
+			# suits the primitive, settled.
+			case $p in
+			resubmit-failed) exe=false canary=false ;;
+			verify-canary) exe=true canary=true ;;
+			*) exe=true canary=false ;;
+			esac
+			hl submit-flow --spec "{\"study\": \"demo\", \"campaign\": {\"executor\": [\"$exe\"], \"canary\": $canary, \"tasks\": [{\"x\": 1}]}}" &&
+			cp=$(json_field out .data.campaign_id) &&
+			{ [ $p = verify-canary ] ||
+			  hl monitor-flow --spec "{\"campaign_id\": \"$cp\", \"budget_s\": 30, \"interval_s\": 1}"; } || return 1
+			ex=$(echo "$ex" | sed "s/cp-000000/$cp/g") ;;
 		*sp-000000*)
 			FAKE_AGENT_SLEEP=20 submit "example for $p" || return 1
 			ex=$(echo "$ex" | sed "s/sp-000000/$sprint/g") ;;

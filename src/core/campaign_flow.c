@@ -1,0 +1,798 @@
+/*
+ * campaign_flow.c: the calls of campaigns that span the journal and the
+ * cluster (see campaign.h): submit exactly once, resubmit failed tasks,
+ * verify the canary, aggregate the results.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "campaign.h"
+#include "campaign_internal.h"
+#include "cluster.h"
+#include "config.h"
+#include "context.h"
+#include "fault.h"
+#include "ids.h"
+#include "journal.h"
+#include "proc.h"
+#include "sched.h"
+#include "transport.h"
+#include "waves.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* What the canary's output must not say. */
+static const char *const failure_markers[] = {
+	"Traceback (most recent call last)", "Segmentation fault",
+	"MemoryError", "out of memory", "Killed", "core dumped",
+};
+#define RESULT_FILE_MAX (64u << 20)
+#define RESULT_FILES_MAX 100000
+#define REDUCER_OUT_MAX (1u << 20)
+#define OUTPUT_TAIL 2000
+#define LOG_MAX (4u << 20)
+
+/* The integer 'key' of 'o', or 'dflt'. */
+static long long int_or(const json_t *o, const char *key, long long dflt)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
+}
+
+/* ---------------------------------------------------------------- */
+/* Planning a new campaign                                            */
+/* ---------------------------------------------------------------- */
+
+/* The executor of the campaign (its own, else the study's); new. */
+static int executor_of(json_t **out, const struct config *cfg,
+		       const char *study, const json_t *campaign,
+		       struct err *err)
+{
+	const json_t *e = json_object_get(campaign, "executor");
+
+	*out = NULL;
+	if (json_is_array(e)) {
+		*out = json_deep_copy(e);
+		return 0;
+	}
+	if (json_is_string(e)) {
+		const char *p = json_string_value(e), *q;
+
+		*out = json_array();
+		while (*p) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			for (q = p; *q && *q != ' ' && *q != '\t'; q++)
+				;
+			if (q > p)
+				json_array_append_new(
+					*out, json_stringn(p, (size_t)(q - p)));
+			p = q;
+		}
+		if (json_array_size(*out))
+			return 0;
+		json_decref(*out);
+		*out = NULL;
+		return err_set(err, ERR_SPEC_INVALID,
+			       "campaign.executor has no words");
+	}
+	if (context_executor_argv(out, cfg, study, err) < 0)
+		return -1;
+	if (!*out) {
+		err_set(err, ERR_SPEC_INVALID,
+			"the campaign has no executor: give campaign.executor, "
+			"or an executor in study '%s'", study);
+		return err_remedy(err, "add \"executor\": [\"python3\", "
+				  "\"train.py\"] to the campaign, or executor: "
+				  "to the study in hpcloop.yaml");
+	}
+	return 0;
+}
+
+/*
+ * The submissions of the plan 'p' for the tasks first.. of the
+ * campaign, numbered from 'next', appended to 'subs' as rows.
+ */
+static void plan_rows(json_t *subs, const struct wave_plan *p,
+		      long long first, int next, long long wave0, int limit)
+{
+	struct wave_array a;
+	long long i, t;
+
+	for (i = 0; i < p->arrays; i++) {
+		json_t *tasks = json_array();
+
+		waves_array(p, &a, i);
+		for (t = a.first_task; t <= a.last_task; t++)
+			json_array_append_new(tasks, json_integer(first + t));
+		json_array_append_new(subs, json_pack(
+			"{s:i, s:I, s:o, s:s, s:i}", "n", next + (int)i, "wave",
+			(json_int_t)(wave0 + a.wave), "tasks", tasks, "kind",
+			"wave", "array_limit", limit));
+	}
+}
+
+/* What a new campaign will be: its stored spec and its submissions. */
+struct planned {
+	json_t *spec;	/* executor_argv, job_options, time_limit_s, ... */
+	json_t *tasks;	/* the parameter objects */
+	json_t *subs;	/* rows of campaign_submissions */
+	char *cluster;
+	int canary;
+};
+
+static void planned_release(struct planned *p)
+{
+	json_decref(p->spec);
+	json_decref(p->tasks);
+	json_decref(p->subs);
+	free(p->cluster);
+}
+
+static int plan(struct planned *out, const struct config *cfg,
+		const struct campaign_request *req, struct err *err)
+{
+	const json_t *cp = req->campaign, *study;
+	struct wave_limits l;
+	struct wave_plan p;
+	json_t *exe = NULL, *opts = NULL, *canary_sub;
+	long long n, first;
+	int limit;
+
+	memset(out, 0, sizeof(*out));
+	study = config_study(cfg, req->study);
+	if (!study) {
+		err_set(err, ERR_NOT_FOUND, "no study '%s' in %s", req->study,
+			cfg->path);
+		return err_remedy(err, "`hpcloop study-list` lists the studies "
+				  "of hpcloop.yaml");
+	}
+	if (campaign_expand(&out->tasks, cp, err) < 0 ||
+	    executor_of(&exe, cfg, req->study, cp, err) < 0 ||
+	    context_job_options(&opts, cfg, req->study,
+				json_object_get(cp, "job_options"), err) < 0)
+		goto fail;
+	out->cluster = xstrdup(json_string_value(json_object_get(study,
+								 "cluster")));
+	out->canary = json_is_true(json_object_get(cp, "canary"));
+	n = (long long)json_array_size(out->tasks);
+	limit = (int)int_or(cp, "array_concurrency", 0);
+	out->subs = json_array();
+	first = 0;
+	if (out->canary) {
+		canary_sub = json_pack("{s:i, s:i, s:[i], s:s, s:i}", "n", 0,
+				       "wave", -1, "tasks", 0, "kind", "canary",
+				       "array_limit", 0);
+		json_array_append_new(out->subs, canary_sub);
+		first = 1;
+	}
+	if (n > first) {
+		memset(&l, 0, sizeof(l));
+		l.tasks = n - first;
+		l.max_array_size = int_or(cp, "max_array_size", 1000);
+		l.max_concurrent = int_or(cp, "arrays_per_wave", 4);
+		l.array_concurrency = limit;
+		if (waves_plan(&p, &l, err) < 0)
+			goto fail;
+		plan_rows(out->subs, &p, first, (int)first, 0, limit);
+	}
+	out->spec = json_pack("{s:o, s:o, s:I, s:O}", "executor_argv", exe,
+			      "job_options", opts, "time_limit_s",
+			      (json_int_t)int_or(cp, "time_limit_s", 0),
+			      "campaign", cp);
+	return 0;
+fail:
+	json_decref(exe);
+	json_decref(opts);
+	planned_release(out);
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
+
+/* ---------------------------------------------------------------- */
+/* Submitting                                                         */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Place every submission of campaign 'id' that has no job yet, in order
+ * (a wave's dependencies are recorded before it is placed), leaving the
+ * waves alone while a canary waits.  '*placed_out' counts the jobs this
+ * call got onto the scheduler (submitted or adopted).
+ */
+static int place_all(struct journal *j, struct cluster *c, const char *id,
+		     int *placed_out, struct err *err)
+{
+	json_t *row = NULL, *subs = NULL, *s;
+	size_t i;
+	int r = -1, canary_waits;
+
+	*placed_out = 0;
+	if (cp_row(j, &row, id, err) < 0 || cp_submissions(j, &subs, id, err) < 0)
+		goto out;
+	canary_waits = int_or(row, "canary", 0) == 1;
+	json_array_foreach(subs, i, s) {
+		if (json_is_string(json_object_get(s, "job_id")))
+			continue;
+		if (canary_waits && strcmp(json_string_value(json_object_get(
+						   s, "kind")), "canary"))
+			continue;
+		if (cp_place(j, c, row, s, err) < 0)
+			goto out;
+		(*placed_out)++;
+		/* Later waves need this one's job id. */
+		json_decref(subs);
+		subs = NULL;
+		if (cp_submissions(j, &subs, id, err) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	json_decref(row);
+	json_decref(subs);
+	return r;
+}
+
+/* End a fresh attempt that left nothing on the scheduler. */
+static void abandon(struct journal *j, const struct campaign_request *req,
+		    const char *id, const struct err *why)
+{
+	struct err e = ERR_INIT;
+
+	if (journal_begin(j, &e) == 0 &&
+	    cp_set_state(j, id, "failed", why->message, &e) == 0 &&
+	    idem_fail(j, req->primitive, req->key, &e) == 0)
+		journal_commit(j, &e);
+	else
+		journal_rollback(j);
+	err_release(&e);
+}
+
+int campaign_submit(struct journal *j, json_t **data_out, int *replayed_out,
+		    const struct config *cfg, const struct campaign_request *req,
+		    struct err *err)
+{
+	struct idem_claim claim = IDEM_CLAIM_INIT;
+	struct planned p;
+	struct cluster c = CLUSTER_INIT;
+	char id[16] = "", *base = NULL;
+	struct buf dir = BUF_INIT;
+	int placed = 0, r = -1, fresh = 0;
+
+	*data_out = NULL;
+	*replayed_out = 0;
+	memset(&p, 0, sizeof(p));
+	if (plan(&p, cfg, req, err) < 0 ||
+	    cluster_open(&c, cfg, p.cluster, err) < 0)
+		goto out;
+	if (journal_begin(j, err) < 0)
+		goto out;
+	if (idem_claim(j, &claim, req->primitive, req->key, err) < 0)
+		goto rollback;
+	if (claim.found == IDEM_REPLAY || claim.subject[0]) {
+		snprintf(id, sizeof(id), "%s", claim.subject);
+	} else {
+		fresh = 1;
+		ids_new(id, sizeof(id), "cp-", 6);
+		base = context_sprints_dir(cfg, req->study);
+		buf_addf(&dir, "%s/campaigns/%s", base, id);
+		if (cp_insert(j, id, req->study, p.cluster, dir.data, p.spec,
+			      p.tasks, p.subs, p.canary, req->loop_id, err) < 0 ||
+		    idem_bind(j, req->primitive, req->key, id, err) < 0)
+			goto rollback;
+	}
+	if (journal_commit(j, err) < 0)
+		goto rollback;
+	fault_point("campaign.after_pending");
+	if (claim.found == IDEM_REPLAY) {
+		*replayed_out = 1;
+		r = campaign_show(j, data_out, id, err);
+		goto out;
+	}
+	if (place_all(j, &c, id, &placed, err) < 0) {
+		if (fresh && placed == 0 && err->code != ERR_TIMEOUT &&
+		    err->code != ERR_SSH_UNREACHABLE &&
+		    err->code != ERR_INTERRUPTED)
+			abandon(j, req, id, err);
+		goto out;
+	}
+	if (campaign_show(j, data_out, id, err) < 0)
+		goto out;
+	if (journal_begin(j, err) < 0)
+		goto out;
+	if (idem_store(j, req->primitive, req->key, id, *data_out, err) < 0 ||
+	    journal_commit(j, err) < 0)
+		goto rollback;
+	r = 0;
+	goto out;
+rollback:
+	journal_rollback(j);
+out:
+	if (r < 0) {
+		json_decref(*data_out);
+		*data_out = NULL;
+	}
+	idem_claim_release(&claim);
+	planned_release(&p);
+	cluster_release(&c);
+	buf_release(&dir);
+	free(base);
+	return r;
+}
+
+/* ---------------------------------------------------------------- */
+/* Resubmitting failed tasks                                          */
+/* ---------------------------------------------------------------- */
+
+int campaign_resubmit(struct journal *j, json_t **data_out, int *replayed_out,
+		      const struct config *cfg, const char *primitive,
+		      const struct idem_key *key, const char *id,
+		      const json_t *tasks, struct err *err)
+{
+	struct idem_claim claim = IDEM_CLAIM_INIT;
+	struct cluster c = CLUSTER_INIT;
+	json_t *row = NULL, *rows = NULL, *list = NULL, *params, *t, *subs = NULL;
+	char *text = NULL;
+	size_t i;
+	int r = -1, n, placed;
+
+	*data_out = NULL;
+	*replayed_out = 0;
+	if (cp_row(j, &row, id, err) < 0 || cp_cluster(&c, cfg, row, err) < 0)
+		goto out;
+	if (journal_begin(j, err) < 0)
+		goto out;
+	if (idem_claim(j, &claim, primitive, key, err) < 0)
+		goto rollback;
+	if (claim.found == IDEM_REPLAY) {
+		journal_rollback(j);
+		*replayed_out = 1;
+		*data_out = json_incref(claim.data);
+		r = 0;
+		goto out;
+	}
+	if (!claim.subject[0]) {
+		text = tasks ? json_dumps(tasks, JSON_COMPACT) : NULL;
+		params = json_pack("[s, s?, s?]", id, text, text);
+		r = journal_exec(j, &rows,
+				 "SELECT task, state FROM campaign_tasks WHERE "
+				 "campaign_id = ? AND (? IS NULL AND state IN "
+				 "('failed', 'timed_out', 'lost', 'cancelled') "
+				 "OR task IN (SELECT value FROM json_each(?))) "
+				 "ORDER BY task",
+				 params, err);
+		json_decref(params);
+		if (r < 0)
+			goto rollback;
+		r = -1;
+		list = json_array();
+		json_array_foreach(rows, i, t) {
+			const char *st = json_string_value(json_object_get(t, "state"));
+
+			if (strcmp(st, "failed") && strcmp(st, "timed_out") &&
+			    strcmp(st, "lost") && strcmp(st, "cancelled")) {
+				err_set(err, ERR_PRECONDITION_FAILED,
+					"task %lld of %s is %s, not failed",
+					(long long)json_integer_value(json_object_get(t, "task")),
+					id, st);
+				err_remedy(err, "resubmit only tasks that ended "
+					   "badly; monitor-flow lists them in "
+					   "failed_tasks");
+				goto rollback;
+			}
+			json_array_append(list, json_object_get(t, "task"));
+		}
+		if (tasks && json_array_size(list) != json_array_size(tasks)) {
+			err_set(err, ERR_NOT_FOUND, "some of the tasks given are "
+				"not tasks of %s", id);
+			goto rollback;
+		}
+		if (!json_array_size(list)) {
+			err_set(err, ERR_PRECONDITION_FAILED,
+				"campaign %s has no failed task to resubmit", id);
+			goto rollback;
+		}
+		if (cp_submissions(j, &subs, id, err) < 0)
+			goto rollback;
+		n = (int)json_array_size(subs);
+		if (cp_add_submission(j, id, n, "resubmit", list, err) < 0 ||
+		    cp_set_state(j, id, "running", NULL, err) < 0)
+			goto rollback;
+		snprintf(claim.subject, sizeof(claim.subject), "%d", n);
+		if (idem_bind(j, primitive, key, claim.subject, err) < 0)
+			goto rollback;
+	}
+	n = (int)strtol(claim.subject, NULL, 10);
+	if (journal_commit(j, err) < 0)
+		goto rollback;
+	if (place_all(j, &c, id, &placed, err) < 0)
+		goto out;
+	json_decref(subs);
+	subs = NULL;
+	if (cp_submissions(j, &subs, id, err) < 0)
+		goto out;
+	t = json_array_get(subs, (size_t)n);
+	json_decref(list);
+	list = json_loads(json_string_value(json_object_get(t, "tasks")), 0, NULL);
+	*data_out = json_pack("{s:s, s:i, s:O, s:O}", "campaign_id", id,
+			      "submission", n, "job_id",
+			      json_object_get(t, "job_id"), "tasks", list);
+	if (journal_begin(j, err) < 0)
+		goto out;
+	if (idem_store(j, primitive, key, id, *data_out, err) < 0 ||
+	    journal_commit(j, err) < 0)
+		goto rollback;
+	r = 0;
+	goto out;
+rollback:
+	journal_rollback(j);
+out:
+	if (r < 0) {
+		json_decref(*data_out);
+		*data_out = NULL;
+	}
+	idem_claim_release(&claim);
+	cluster_release(&c);
+	json_decref(row);
+	json_decref(rows);
+	json_decref(list);
+	json_decref(subs);
+	free(text);
+	return r;
+}
+
+/* ---------------------------------------------------------------- */
+/* The canary                                                         */
+/* ---------------------------------------------------------------- */
+
+/* The end of task 0's output.log into 'tail' (at most OUTPUT_TAIL). */
+static void output_tail(struct transport *t, const char *dir,
+			struct buf *tail, struct buf *whole)
+{
+	struct err e = ERR_INIT;
+	size_t from;
+
+	if (transport_read_file(t, whole, dir, "tasks/0/output.log", LOG_MAX,
+				&e) < 0) {
+		err_release(&e);
+		return;
+	}
+	from = whole->len > OUTPUT_TAIL ? whole->len - OUTPUT_TAIL : 0;
+	buf_add(tail, whole->data + from, whole->len - from);
+}
+
+/*
+ * Check the ended canary: '*kind_out' is NULL when it passed, else the
+ * failure kind, with 'why' saying more.
+ */
+static int judge(struct cluster *c, const char *dir, const char *state,
+		 const json_t *expect, const char **kind_out, struct buf *why,
+		 struct buf *tail, struct err *err)
+{
+	struct buf whole = BUF_INIT, path = BUF_INIT;
+	json_t *v;
+	size_t i;
+	int exists;
+
+	*kind_out = NULL;
+	output_tail(c->t, dir, tail, &whole);
+	if (strcmp(state, "completed")) {
+		*kind_out = "exit_nonzero";
+		buf_addf(why, "the canary task ended %s", state);
+		goto out;
+	}
+	for (i = 0; i < sizeof(failure_markers) / sizeof(failure_markers[0]);
+	     i++) {
+		if (whole.data && strstr(whole.data, failure_markers[i])) {
+			*kind_out = "failure_marker";
+			buf_addf(why, "its output says \"%s\"", failure_markers[i]);
+			goto out;
+		}
+	}
+	json_array_foreach(expect, i, v) {
+		buf_truncate(&path, 0);
+		buf_addf(&path, "tasks/0/result/%s", json_string_value(v));
+		if (strstr(json_string_value(v), "..") ||
+		    json_string_value(v)[0] == '/') {
+			buf_release(&whole);
+			buf_release(&path);
+			return err_set(err, ERR_SPEC_INVALID,
+				       "expect_files must be paths inside the "
+				       "task's result/");
+		}
+		if (transport_stat(c->t, &exists, NULL, NULL, dir, path.data,
+				   err) < 0) {
+			err_clear(err);
+			exists = 0;
+		}
+		if (!exists) {
+			*kind_out = "missing_output";
+			buf_addf(why, "it did not keep result/%s",
+				 json_string_value(v));
+			goto out;
+		}
+	}
+out:
+	buf_release(&whole);
+	buf_release(&path);
+	return 0;
+}
+
+/* The canary's state in the journal, a static name or NULL. */
+static int canary_state(struct journal *j, json_t **row_out, const char *id,
+			struct err *err)
+{
+	json_t *params = json_pack("[s]", id);
+	int r = journal_row(j, row_out,
+			    "SELECT state FROM campaign_tasks WHERE campaign_id "
+			    "= ? AND task = 0",
+			    params, err);
+
+	json_decref(params);
+	return r;
+}
+
+int campaign_verify_canary(struct journal *j, json_t **data_out,
+			   const struct config *cfg, const char *id,
+			   const json_t *expect, double wait_s,
+			   struct err *err)
+{
+	struct cluster c = CLUSTER_INIT;
+	struct buf why = BUF_INIT, tail = BUF_INIT;
+	json_t *row = NULL, *show = NULL, *task = NULL;
+	const char *kind = NULL, *state = NULL;
+	time_t start = time(NULL);
+	int r = -1, mark, placed;
+
+	*data_out = NULL;
+	if (cp_row(j, &row, id, err) < 0)
+		goto out;
+	mark = (int)int_or(row, "canary", 0);
+	if (mark == 0) {
+		err_set(err, ERR_PRECONDITION_FAILED, "campaign %s has no canary",
+			id);
+		err_remedy(err, "submit the campaign with \"canary\": true to "
+			   "run task 0 alone first");
+		goto out;
+	}
+	if (cp_cluster(&c, cfg, row, err) < 0)
+		goto out;
+	while (mark == 1) {
+		json_decref(show);
+		show = NULL;
+		if (campaign_tick(j, &show, cfg, id, err) < 0)
+			goto out;
+		json_decref(task);
+		task = NULL;
+		if (canary_state(j, &task, id, err) < 0)
+			goto out;
+		state = json_string_value(json_object_get(task, "state"));
+		if (state && strcmp(state, "pending") && strcmp(state, "submitted") &&
+		    strcmp(state, "running"))
+			break;
+		if (difftime(time(NULL), start) >= wait_s) {
+			err_set(err, ERR_TIMEOUT, "the canary of %s is still %s "
+				"after %.0f s", id, state ? state : "pending",
+				wait_s);
+			err_remedy(err, "call verify-canary again later, or with "
+				   "a longer wait_s");
+			goto out;
+		}
+		sleep(1);
+	}
+	if (mark == 1) {
+		if (judge(&c, json_string_value(json_object_get(row, "directory")),
+			  state, expect, &kind, &why, &tail, err) < 0)
+			goto out;
+		mark = kind ? 3 : 2;
+		if (journal_begin(j, err) < 0)
+			goto out;
+		if (cp_set_canary(j, id, mark, err) < 0 ||
+		    (kind && cp_set_state(j, id, "failed", why.data, err) < 0) ||
+		    journal_commit(j, err) < 0) {
+			journal_rollback(j);
+			goto out;
+		}
+	}
+	if (mark == 3) {
+		json_t *again = NULL;
+
+		if (cp_row(j, &again, id, err) < 0)
+			goto out;
+		err_set(err, ERR_CANARY_FAILED, "the canary of %s failed: %s", id,
+			json_string_value(json_object_get(again, "error")));
+		err_detail(err, "failure_kind", json_string(kind ? kind : "earlier"));
+		err_detail(err, "output_tail", json_string(buf_str(&tail)));
+		json_decref(again);
+		goto out;
+	}
+	/* Passed (now or before): the rest go (once). */
+	if (place_all(j, &c, id, &placed, err) < 0)
+		goto out;
+	r = campaign_show(j, data_out, id, err);
+	if (r == 0)
+		json_object_set_new(*data_out, "submitted_now",
+				    json_integer(placed));
+out:
+	cluster_release(&c);
+	json_decref(row);
+	json_decref(show);
+	json_decref(task);
+	buf_release(&why);
+	buf_release(&tail);
+	return r;
+}
+
+/* ---------------------------------------------------------------- */
+/* Aggregation                                                        */
+/* ---------------------------------------------------------------- */
+
+/* mkdir -p of the directory of 'path' on this machine. */
+static int local_mkdirs_of(const char *path, struct err *err)
+{
+	char *d = xstrdup(path), *p;
+
+	for (p = d + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(d, 0700) < 0 && errno != EEXIST) {
+			err_set(err, ERR_IO_FAILED, "cannot create '%s': %s", d,
+				strerror(errno));
+			free(d);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(d);
+	return 0;
+}
+
+/* Copy task 't's result/ into 'out'/tasks/<t>/. */
+static int pull_task(struct cluster *c, struct transport *here, const char *dir,
+		     long long t, const char *out, long long *files,
+		     long long *bytes, struct err *err)
+{
+	struct buf rel = BUF_INIT, data = BUF_INIT, to = BUF_INIT;
+	json_t *list = NULL, *f;
+	size_t i;
+	int r = -1;
+
+	buf_addf(&rel, "%s/tasks/%lld/result", dir, t);
+	buf_addf(&to, "%s/tasks/%lld/", out, t);
+	if (local_mkdirs_of(to.data, err) < 0)
+		goto out;
+	if (transport_list(c->t, &list, rel.data, 16, RESULT_FILES_MAX, err) < 0)
+		goto out;
+	json_array_foreach(list, i, f) {
+		const char *p = json_string_value(json_object_get(f, "path"));
+
+		buf_truncate(&to, 0);
+		buf_addf(&to, "%s/tasks/%lld/%s", out, t, p);
+		if (transport_read_file(c->t, &data, rel.data, p, RESULT_FILE_MAX,
+					err) < 0 ||
+		    local_mkdirs_of(to.data, err) < 0 ||
+		    transport_write_file(here, to.data, data.data ? data.data : "",
+					 data.len, 0600, err) < 0)
+			goto out;
+		(*files)++;
+		*bytes += (long long)data.len;
+	}
+	r = 0;
+out:
+	json_decref(list);
+	buf_release(&rel);
+	buf_release(&data);
+	buf_release(&to);
+	return r;
+}
+
+int campaign_aggregate(struct journal *j, json_t **data_out,
+		       const struct config *cfg, const char *id,
+		       const json_t *reducer, const char *out_dir,
+		       struct err *err)
+{
+	struct cluster c = CLUSTER_INIT;
+	struct transport *here = NULL;
+	struct exec_result res;
+	struct buf out = BUF_INIT;
+	json_t *row = NULL, *missing = NULL, *params, *red = json_null(), *t;
+	json_t *parsed;
+	const char **argv = NULL;
+	long long files = 0, bytes = 0, tasks, k;
+	const char *dir;
+	size_t i;
+	int r = -1;
+
+	*data_out = NULL;
+	exec_result_init(&res, REDUCER_OUT_MAX);
+	if (cp_row(j, &row, id, err) < 0 || cp_cluster(&c, cfg, row, err) < 0 ||
+	    transport_open(&here, NULL, err) < 0)
+		goto out;
+	params = json_pack("[s]", id);
+	r = journal_exec(j, &missing,
+			 "SELECT task, state FROM campaign_tasks WHERE "
+			 "campaign_id = ? AND state <> 'completed' ORDER BY task "
+			 "LIMIT 50",
+			 params, err);
+	json_decref(params);
+	if (r < 0)
+		goto out;
+	r = -1;
+	if (json_array_size(missing)) {
+		json_t *ids = json_array();
+
+		json_array_foreach(missing, i, t)
+			json_array_append(ids, json_object_get(t, "task"));
+		err_set(err, ERR_OUTPUTS_MISSING, "%zu or more tasks of %s have "
+			"not completed (task %lld is %s)", json_array_size(missing),
+			id, (long long)json_integer_value(json_object_get(
+				json_array_get(missing, 0), "task")),
+			json_string_value(json_object_get(json_array_get(missing, 0),
+							  "state")));
+		err_detail(err, "missing_tasks", ids);
+		err_remedy(err, "wait with monitor-flow, or resubmit-failed the "
+			   "failed tasks, then aggregate again");
+		goto out;
+	}
+	dir = json_string_value(json_object_get(row, "directory"));
+	if (out_dir) {
+		buf_adds(&out, out_dir);
+	} else if (!strcmp(transport_name(c.t), "local")) {
+		buf_addf(&out, "%s/aggregate", dir);
+	} else {
+		/* Beside the journal: the results come to this machine. */
+		char *jd = xstrdup(journal_path(j)), *sl = strrchr(jd, '/');
+
+		if (sl)
+			*sl = '\0';
+		buf_addf(&out, "%s/aggregate/%s", sl ? jd : ".", id);
+		free(jd);
+	}
+	tasks = int_or(row, "tasks", 0);
+	for (k = 0; k < tasks; k++)
+		if (pull_task(&c, here, dir, k, out.data, &files, &bytes, err) < 0)
+			goto out;
+	if (json_array_size(reducer)) {
+		argv = xcalloc(json_array_size(reducer) + 1, sizeof(*argv));
+		json_array_foreach(reducer, i, t)
+			argv[i] = json_string_value(t);
+		if (local_mkdirs_of(out.data, err) < 0 ||
+		    (mkdir(out.data, 0700) < 0 && errno != EEXIST))
+			goto out;
+		if (proc_run(&res, argv, out.data, NULL, 0, 3600, err) < 0)
+			goto out;
+		if (res.exit_code != 0) {
+			err_set(err, ERR_REDUCER_FAILED, "the reducer exited %d",
+				res.exit_code);
+			err_detail(err, "stderr", json_string(buf_str(&res.err)));
+			goto out;
+		}
+		parsed = json_loads(buf_str(&res.out), JSON_DECODE_ANY, NULL);
+		json_decref(red);
+		red = json_pack("{s:i, s:s, s:o, s:b}", "exit_code", res.exit_code,
+				"stdout", buf_str(&res.out), "json",
+				parsed ? parsed : json_null(), "stdout_truncated",
+				res.out_truncated);
+	}
+	*data_out = json_pack("{s:s, s:I, s:I, s:I, s:s, s:O}", "campaign_id", id,
+			      "tasks", (json_int_t)tasks, "files",
+			      (json_int_t)files, "bytes", (json_int_t)bytes,
+			      "out_dir", out.data, "reducer", red);
+	r = *data_out ? 0 : err_set(err, ERR_INTERNAL, "aggregate result");
+out:
+	free(argv);
+	exec_result_release(&res);
+	buf_release(&out);
+	json_decref(row);
+	json_decref(missing);
+	json_decref(red);
+	transport_close(here);
+	cluster_release(&c);
+	return r;
+}
