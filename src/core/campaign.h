@@ -125,4 +125,17 @@ int campaign_aggregate(struct journal *j, json_t **data_out,
 		       const json_t *reducer, const char *out_dir,
 		       struct err *err);
 
+/*
+ * The live campaigns (of 'cluster', or all) brought up to date: a
+ * pending one whose submitting process died gets the arrays it
+ * submitted adopted from the scheduler (found by their comments; the
+ * rest are left for a retry of the same submit-flow to submit), and
+ * every one is looked at as campaign_tick() does.  '*out' is a new
+ * array of {campaign_id, before, after, adopted, not_on_scheduler,
+ * in_progress}.
+ */
+int campaign_reconcile(struct journal *j, json_t **out,
+		       const struct config *cfg, const char *cluster,
+		       struct err *err);
+
 #endif

@@ -48,4 +48,16 @@ int refresh_cluster(struct journal *j, const struct config *cfg,
 		    json_t **summary_out, struct err *unreachable,
 		    struct err *err);
 
+struct ctx;
+
+/*
+ * Refresh the live sprint rows 'live' (any clusters) with
+ * refresh_cluster() per cluster: their evidence into 'evidence', what
+ * each cluster was asked into 'clusters' ({name: summary}).  An
+ * unreachable cluster, and each file that was not read, is a partial
+ * error of 'ctx' naming its cluster (status, reconcile).
+ */
+int refresh_sprints(struct ctx *ctx, const json_t *live, json_t *evidence,
+		    json_t *clusters, struct err *err);
+
 #endif

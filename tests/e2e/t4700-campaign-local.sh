@@ -222,6 +222,32 @@ test_expect_success 'killed after its pending commit (campaign.after_pending), t
 	test $(grep -c "^=== " "$d/tasks/0/output.log") = 1
 '
 
+test_expect_success 'reconcile adopts what a killed submit-flow left on the scheduler: a campaign array and a sprint job' '
+	printf "%s" "{\"study\": \"demo\", \"campaign\": {\"executor\": [\"$EXEC\"], \"tasks\": [{\"x\": \"q1\"}, {\"x\": \"q2\"}]}}" >crash3.json &&
+	test_expect_code 137 env HPCLOOP_FAULT=campaign.after_sched "$HPCLOOP_BIN" submit-flow --spec crash3.json >/dev/null 2>&1;
+	test_expect_code 137 env HPCLOOP_FAULT=submit.after_sched "$HPCLOOP_BIN" submit-flow --spec "{\"study\": \"demo\", \"idea\": \"killed after sbatch\"}" >/dev/null 2>&1;
+	hl reconcile &&
+	test_json_field out .data.campaigns.0.before pending &&
+	test_json_field out .data.campaigns.0.adopted 1 &&
+	test_json_field out .data.campaigns.0.not_on_scheduler 0 &&
+	test_json_field out .data.sprints.0.before pending &&
+	case "$(json_field out .data.sprints.0.after)" in submitted|running) ;; *) false ;; esac &&
+	test "$(json_field out .data.sprints.0.job_id)" != null &&
+	rcp=$(json_field out .data.campaigns.0.campaign_id) &&
+	rsp=$(json_field out .data.sprints.0.sprint_id) &&
+	settle $rcp && test_json_field out .data.state completed &&
+	d=$(json_field out .data.directory) &&
+	for t in 0 1; do test $(grep -c "^=== " "$d/tasks/$t/output.log") = 1 || return 1; done &&
+	hl submit-flow --spec crash3.json &&
+	test_json_field out .data.campaign_id "$rcp" &&
+	test $(ls "$d/submissions/" | grep -c "\.sh$") = 1 &&
+	hl submit-flow --spec "{\"study\": \"demo\", \"idea\": \"killed after sbatch\"}" &&
+	test_json_field out .data.sprint_id "$rsp" &&
+	hl cancel --spec "{\"sprint_id\": \"$rsp\"}" &&
+	test_expect_code 1 hl reconcile --spec "{\"cluster\": \"nowhere\"}" &&
+	test_error out not_found
+'
+
 test_expect_success 'bad campaign specs are refused and change nothing' '
 	row_counts >before &&
 	test_expect_code 1 hl submit-flow --spec "{\"study\": \"demo\", \"idea\": \"x\", \"campaign\": {\"params\": {\"x\": [1]}}}" &&
