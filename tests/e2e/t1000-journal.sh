@@ -12,7 +12,7 @@ test_expect_success 'init creates the config and the journal' '
 
 test_expect_success SQLITE3 'the journal is in WAL mode at the current version' '
 	test "$(sqlite3 .hpcloop/journal.db "PRAGMA journal_mode")" = wal &&
-	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 4
+	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 5
 '
 
 test_expect_success 'init again changes nothing and says so' '
@@ -57,7 +57,7 @@ test_expect_success 'doctor reports a healthy journal and config' '
 	for c in journal_integrity journal_schema_version journal_foreign_keys sprint_states config; do
 		grep -q "\"name\":\"$c\",\"ok\":true" checks || { echo "$c"; return 1; }
 	done &&
-	test_json_field out .data.journal.schema_version 4 &&
+	test_json_field out .data.journal.schema_version 5 &&
 	test_json_field out .data.journal.integrity ok
 '
 
@@ -143,7 +143,7 @@ test_expect_success SQLITE3 'a journal of schema version 2 migrates forward, kee
 	q v2.db <v2.sql &&
 	hl events --journal v2.db &&
 	test_json_field out .data.count 1 &&
-	test "$(q v2.db "PRAGMA user_version")" = 4 &&
+	test "$(q v2.db "PRAGMA user_version")" = 5 &&
 	q v2.db "SELECT id, state FROM sprints ORDER BY id" >got &&
 	printf "sp-000001|completed\nsp-000002|pending\n" >want &&
 	test_cmp want got &&
@@ -166,11 +166,11 @@ test_expect_success SQLITE3 'the journal refuses a state edge that is not one' '
 	test "$(q edges.db "SELECT count(*) FROM sprints")" = 1
 '
 
-test_expect_success SQLITE3 'a journal of schema version 3 migrates to 4, keeping loops, results and ideas' '
+test_expect_success SQLITE3 'a journal of schema version 3 migrates to 5, keeping loops, results and ideas' '
 	"$HPCLOOP_TEST_TOOL" journal-old 3 v3.db &&
 	q v3.db <v3.sql &&
 	hl events --journal v3.db &&
-	test "$(q v3.db "PRAGMA user_version")" = 4 &&
+	test "$(q v3.db "PRAGMA user_version")" = 5 &&
 	q v3.db "SELECT id, state, count, iteration, runs FROM loops ORDER BY id" >got &&
 	printf "lp-000001|running|5|2|2\nlp-000002|stopped|1|0|0\n" >want &&
 	test_cmp want got &&
@@ -189,6 +189,17 @@ test_expect_success SQLITE3 'the ledger refuses a status outside its list and a 
 	grep -qi "unique" twice.err &&
 	q v3.db <requeue.sql &&
 	test "$(q v3.db "SELECT count(*) FROM results")" = 3
+'
+
+test_expect_success SQLITE3 'a journal of schema version 4 migrates to 5, keeping its notifications' '
+	"$HPCLOOP_TEST_TOOL" journal-old 4 v4.db &&
+	q v4.db "INSERT INTO notifications (channel, event, status, attempts, created_at) VALUES (\"ops\", \"failed\", \"sent\", 2, \"t\")" &&
+	hl events --journal v4.db &&
+	test "$(q v4.db "PRAGMA user_version")" = 5 &&
+	test "$(q v4.db "SELECT channel, key, event, status, attempts FROM notifications")" = "ops|legacy:1|failed|failed|2" &&
+	test "$(q v4.db "SELECT count(*) FROM notify_cursors")" = 0 &&
+	! q v4.db "INSERT INTO notifications (channel, key, event, status, created_at, updated_at) VALUES (\"ops\", \"legacy:1\", \"x\", \"delivered\", \"t\", \"t\")" 2>dup.err &&
+	grep -qi unique dup.err
 '
 
 test_expect_success 'HPCLOOP_JOURNAL and --journal choose the file' '
