@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "fault.h"
 #include "ids.h"
 #include "journal.h"
 #include "lease.h"
@@ -167,7 +168,9 @@ int notify_deliver(struct journal *j, json_t **out, const struct config *cfg,
 		err_detail(err, "retry_after_s", json_integer(2));
 		goto fail;
 	}
+	fault_point("notify.before_send");
 	if (notify_send(&o, cfg, channel, m, &failure) == 0) {
+		fault_point("notify.after_send");
 		if (settle(j, name, m, &o, NULL, err) < 0)
 			goto fail;
 		json_object_set_new(*out, "status", json_string("delivered"));

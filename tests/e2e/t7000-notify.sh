@@ -261,6 +261,34 @@ test_expect_success 'a refused connection is tried again, then http_failed' '
 	test_json_field out .details.attempts 2
 '
 
+test_expect_success SQLITE3 'killed before the send (notify.before_send), the next call sends once' '
+	start_recorder "[]" &&
+	channels "  - {name: hook, type: webhook, url: \"$REC_URL/in\"}" &&
+	echo "{\"event\":\"note\",\"title\":\"crash\",\"key\":\"k-crash1\"}" >crash1.json &&
+	test_expect_code 137 env HPCLOOP_FAULT=notify.before_send "$HPCLOOP_BIN" notify --spec crash1.json >/dev/null 2>&1 &&
+	test "$(requests)" = 0 &&
+	test "$(q "SELECT status FROM notifications WHERE key = '"'"'k-crash1'"'"'")" = sending &&
+	hl notify --spec crash1.json &&
+	test_json_field out .idempotent false &&
+	test_json_field out .data.deliveries.0.status delivered &&
+	test "$(requests)" = 1 &&
+	test "$(q "SELECT status FROM notifications WHERE key = '"'"'k-crash1'"'"'")" = delivered
+'
+
+test_expect_success SQLITE3 'killed after the send (notify.after_send), the next call sends again: at least once' '
+	echo "{\"event\":\"note\",\"title\":\"crash\",\"key\":\"k-crash2\"}" >crash2.json &&
+	test_expect_code 137 env HPCLOOP_FAULT=notify.after_send "$HPCLOOP_BIN" notify --spec crash2.json >/dev/null 2>&1 &&
+	test "$(requests)" = 2 &&
+	test "$(q "SELECT status FROM notifications WHERE key = '"'"'k-crash2'"'"'")" = sending &&
+	hl notify --spec crash2.json &&
+	test_json_field out .data.deliveries.0.status delivered &&
+	test "$(requests)" = 3 &&
+	hl notify --spec crash2.json &&
+	test_json_field out .idempotent true &&
+	test "$(requests)" = 3
+'
+stop_recorder
+
 test_expect_success 'file: the embedded default appends JSON lines' '
 	setup_local_config "" &&
 	hl notify --spec "{\"event\":\"note\",\"title\":\"to the file\",\"body\":\"b\",\"key\":\"k-file\"}" &&
