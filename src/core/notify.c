@@ -492,6 +492,12 @@ static int connect_failed(const struct err *err)
 	return err->code == ERR_HTTP_FAILED && (code == 6 || code == 7);
 }
 
+/* The setting 'key' of 'ch', in seconds, as milliseconds. */
+static long seconds_ms(const json_t *ch, const char *key)
+{
+	return (long)(json_number_value(json_object_get(ch, key)) * 1000);
+}
+
 /* The tries of the HTTP request 'r' to 'ch'. */
 static int send_http(struct notify_outcome *out, const json_t *ch,
 		     struct req *r, struct err *err)
@@ -502,18 +508,15 @@ static int send_http(struct notify_outcome *out, const json_t *ch,
 	int max = (int)json_integer_value(json_object_get(ch, "max_attempts"));
 	int verdict;
 
-	budget_ms = (long)(json_number_value(json_object_get(
-				   ch, "retry_budget_s")) * 1000);
+	budget_ms = seconds_ms(ch, "retry_budget_s");
 	memset(&hr, 0, sizeof(hr));
 	r->headers[r->nheaders] = NULL;
 	hr.url = buf_str(&r->url);
 	hr.headers = (const char *const *)r->headers;
 	hr.body = r->body;
 	hr.body_len = r->body_len;
-	hr.timeout_ms = (long)(json_number_value(json_object_get(
-				       ch, "timeout_s")) * 1000);
-	hr.connect_timeout_ms = (long)(json_number_value(json_object_get(
-					       ch, "connect_timeout_s")) * 1000);
+	hr.timeout_ms = seconds_ms(ch, "timeout_s");
+	hr.connect_timeout_ms = seconds_ms(ch, "connect_timeout_s");
 	for (;;) {
 		err_release(err);
 		out->attempts++;

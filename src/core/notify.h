@@ -92,7 +92,9 @@ int notify_deliver(struct journal *j, json_t **out, const struct config *cfg,
  * channel's `events` list takes, each under the key "event:ID".  A
  * failed delivery stops that channel's drain there (its cursor stays
  * before the event) and is added to 'partial' (an array, borrowed) as
- * {code, detail}; the others go on.  '*out' is a new object
+ * {code, detail}, as is a delivery the journal failed; the others go
+ * on.  An event another live process is sending ends that channel's
+ * drain quietly (the other process finishes it).  '*out' is a new object
  * {delivered, channels: [{channel, cursor, delivered, duplicates,
  * skipped, failed}], deliveries: [...]}.  Returns -1 only when the
  * journal fails.

@@ -190,7 +190,8 @@ int notify_deliver(struct journal *j, json_t **out, const struct config *cfg,
 		goto out;
 fail:
 	json_object_set_new(*out, "status", json_string("failed"));
-	json_object_set_new(*out, "error_code", json_string(err_name(err->code)));
+	json_object_set_new(*out, "error_code",
+			    json_string(err_name(err->code)));
 	json_object_set_new(*out, "message", json_string(err->message));
 	if (!json_object_get(*out, "attempts"))
 		json_object_set_new(*out, "attempts", json_integer(o.attempts));
@@ -223,7 +224,8 @@ static void event_msg_release(struct event_msg *e)
  */
 static int event_message(struct event_msg *e, const json_t *ev)
 {
-	const char *type = str_of(ev, "type"), *subject = str_of(ev, "subject");
+	const char *type = str_of(ev, "type");
+	const char *subject = str_of(ev, "subject");
 	const json_t *data = json_object_get(ev, "data");
 	const json_t *rec = json_object_get(data, "completion"), *metric;
 	const char *to, *text;
@@ -260,7 +262,8 @@ static int event_message(struct event_msg *e, const json_t *ev)
 		buf_addf(&e->title, "new best in study %s",
 			 str_of(data, "study"));
 		if (json_is_number(metric))
-			buf_addf(&e->body, "metric %.10g", json_number_value(metric));
+			buf_addf(&e->body, "metric %.10g",
+				 json_number_value(metric));
 		if (str_of(data, "sprint_id"))
 			buf_addf(&e->body, "%ssprint %s",
 				 e->body.len ? ", " : "",
@@ -310,7 +313,8 @@ static int cursor_set(struct journal *j, const char *channel, json_int_t id,
 	r = exec_steal(j, NULL,
 		       "INSERT INTO notify_cursors (channel, event_id, "
 		       "updated_at) VALUES (?, ?, ?) ON CONFLICT (channel) DO "
-		       "UPDATE SET event_id = max(event_id, excluded.event_id), "
+		       "UPDATE SET event_id = "
+		       "max(event_id, excluded.event_id), "
 		       "updated_at = excluded.updated_at",
 		       json_pack("[s,I,s]", channel, id, now), err);
 	if (r == 0)
@@ -379,7 +383,19 @@ static int drain_channel(struct journal *j, json_t **row_out,
 			json_decref(copy);
 			continue;
 		}
-		if (notify_deliver(j, &d, cfg, ch, &e.m, &derr) < 0) {
+		if (notify_deliver(j, &d, cfg, ch, &e.m, &derr) < 0 &&
+		    derr.code == ERR_IN_PROGRESS) {
+			/* Another drain is sending it: leave the rest to it. */
+			json_decref(d);
+			err_release(&derr);
+			event_msg_release(&e);
+			json_decref(copy);
+			break;
+		}
+		json_object_set_new(d, "event_id",
+				    json_integer((json_int_t)e.m.event_id));
+		json_object_set_new(d, "event", json_string(e.m.event));
+		if (derr.code != ERR_NONE) {
 			failed++;
 			json_array_append_new(deliveries, d);
 			add_partial(partial, name, &derr);
@@ -392,9 +408,6 @@ static int drain_channel(struct journal *j, json_t **row_out,
 			dups++;
 		else
 			delivered++;
-		json_object_set_new(d, "event_id",
-				    json_integer((json_int_t)e.m.event_id));
-		json_object_set_new(d, "event", json_string(e.m.event));
 		json_array_append_new(deliveries, d);
 		cursor = json_integer_value(json_object_get(ev, "id"));
 		event_msg_release(&e);

@@ -31,41 +31,56 @@ static const char *const message_fields[] = {
 	"idempotency_key", NULL
 };
 
+/*
+ * Fail 'err' with spec_invalid about the field 'field', its
+ * details.errors shaped as the schema validator's ({path, keyword,
+ * message}) so a caller reads both alike.  Returns -1.
+ */
+static int spec_error(struct err *err, const char *field,
+		      const char *keyword, const char *message)
+{
+	struct buf path = BUF_INIT;
+
+	buf_addf(&path, "/%s", field);
+	err_set(err, ERR_SPEC_INVALID, "spec invalid: %s: %s", buf_str(&path),
+		message);
+	err_detail(err, "errors",
+		   json_pack("[{s:s, s:s, s:s}]", "path", buf_str(&path),
+			     "keyword", keyword, "message", message));
+	buf_release(&path);
+	return -1;
+}
+
 /* What the schema cannot say: a drain or a message, not a mix. */
 static int check_spec(const json_t *spec, const json_t *channels,
 		      struct err *err)
 {
 	const char *ch = str_of(spec, "channel");
+	struct buf why = BUF_INIT;
 	size_t i;
+	int r = 0;
 
 	if (json_is_true(json_object_get(spec, "drain"))) {
-		for (i = 0; message_fields[i]; i++)
-			if (json_object_get(spec, message_fields[i])) {
-				err_set(err, ERR_SPEC_INVALID,
-					"a drain takes no '%s'",
-					message_fields[i]);
-				err_detail(err, "key",
-					   json_string(message_fields[i]));
-				return -1;
-			}
-		return 0;
+		for (i = 0; message_fields[i] && r == 0; i++) {
+			if (!json_object_get(spec, message_fields[i]))
+				continue;
+			buf_addf(&why, "a drain takes no '%s'",
+				 message_fields[i]);
+			r = spec_error(err, message_fields[i], "not",
+				       buf_str(&why));
+		}
+	} else if (!str_of(spec, "event") || !str_of(spec, "title")) {
+		r = spec_error(err, str_of(spec, "event") ? "title" : "event",
+			       "required",
+			       "a message needs 'event' and 'title' (or "
+			       "give \"drain\": true)");
+	} else if (ch && !notify_channel_find(channels, ch)) {
+		buf_addf(&why, "no notification channel '%s' in hpcloop.yaml",
+			 ch);
+		r = spec_error(err, "channel", "enum", buf_str(&why));
 	}
-	if (!str_of(spec, "event") || !str_of(spec, "title")) {
-		err_set(err, ERR_SPEC_INVALID,
-			"a message needs 'event' and 'title' (or give "
-			"\"drain\": true)");
-		err_detail(err, "key", json_string(str_of(spec, "event")
-							   ? "title"
-							   : "event"));
-		return -1;
-	}
-	if (ch && !notify_channel_find(channels, ch)) {
-		err_set(err, ERR_SPEC_INVALID,
-			"no notification channel '%s' in hpcloop.yaml", ch);
-		err_detail(err, "key", json_string("channel"));
-		return -1;
-	}
-	return 0;
+	buf_release(&why);
+	return r;
 }
 
 /* ---------------------------------------------------------------- */
@@ -114,9 +129,9 @@ static int send_message(struct ctx *ctx, json_t **data, const json_t *spec,
 	}
 	json_array_foreach(deliveries, i, d)
 		if (!strcmp(str_of(d, "status"), "failed"))
-			ctx_partial_error(ctx,
-					  err_from_name(str_of(d, "error_code")),
-					  str_of(d, "message"), NULL);
+			ctx_partial_error(
+				ctx, err_from_name(str_of(d, "error_code")),
+				str_of(d, "message"), NULL);
 	*data = json_pack("{s:s, s:s, s:i, s:O}", "event", m->event, "key",
 			  m->key, "delivered", ok, "deliveries", deliveries);
 	r = 0;
