@@ -2,16 +2,22 @@
  * test_notify.c: unit tests for the pure parts of notifications
  * (notify.h, http.h): the webhook signature against a vector computed
  * independently (python's hmac), the backoff between tries and its
- * bound, which statuses are tried again, and Retry-After's two forms.
+ * bound, which statuses are tried again, Retry-After's two forms, and
+ * the channels a config gives (their defaults come from the schema).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "buf.h"
+#include "config.h"
 #include "http.h"
 #include "notify.h"
 #include "banned.h"
@@ -107,6 +113,93 @@ static void test_http_retry_after(void **state)
 	assert_int_equal(http_parse_retry_after("-3", 0), -1);
 }
 
+/* Load 'yaml' from a fresh directory into 'cfg'. */
+static void load(struct config *cfg, char dir[64], const char *yaml)
+{
+	struct err err = ERR_INIT;
+	char path[128];
+	FILE *f;
+
+	snprintf(dir, 64, "/tmp/test_notify.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/hpcloop.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(yaml, f);
+	assert_int_equal(fclose(f), 0);
+	if (config_load(cfg, path, &err) < 0)
+		fail_msg("config: %s", err.message);
+	unlink(path);
+	rmdir(dir);
+}
+
+static const char base[] = "version: 1\n"
+			   "clusters:\n"
+			   "  local: {transport: local, scheduler: local}\n"
+			   "studies:\n"
+			   "  demo: {cluster: local}\n";
+
+/* No channel: the embedded default, a file channel. */
+static void test_notify_default_channel(void **state)
+{
+	struct config cfg = CONFIG_INIT;
+	json_t *chans;
+	const json_t *c;
+	char dir[64];
+
+	(void)state;
+	load(&cfg, dir, base);
+	assert_false(notify_configured(&cfg));
+	chans = notify_channels(&cfg);
+	assert_int_equal(json_array_size(chans), 1);
+	c = json_array_get(chans, 0);
+	assert_string_equal(json_string_value(json_object_get(c, "type")),
+			    "file");
+	assert_string_equal(json_string_value(json_object_get(c, "path")),
+			    ".hpcloop/notifications.jsonl");
+	assert_true(notify_channel_wants(c, "completed"));
+	assert_false(notify_channel_wants(c, "started"));
+	json_decref(chans);
+	config_release(&cfg);
+}
+
+/* Configured channels, with the schema's defaults filled in. */
+static void test_notify_configured_channels(void **state)
+{
+	struct config cfg = CONFIG_INIT;
+	struct buf yaml = BUF_INIT;
+	json_t *chans;
+	const json_t *c;
+	char dir[64];
+
+	(void)state;
+	buf_adds(&yaml, base);
+	buf_adds(&yaml, "notifications:\n"
+			"  - {name: phone, type: ntfy, topic: t}\n"
+			"  - {name: hook, type: webhook, url: 'http://h/x',"
+			" events: [loop_finished]}\n");
+	load(&cfg, dir, buf_str(&yaml));
+	buf_release(&yaml);
+	assert_true(notify_configured(&cfg));
+	chans = notify_channels(&cfg);
+	assert_int_equal(json_array_size(chans), 2);
+	c = notify_channel_find(chans, "phone");
+	assert_non_null(c);
+	assert_string_equal(json_string_value(json_object_get(c, "url")),
+			    "https://ntfy.sh");
+	assert_int_equal(json_integer_value(json_object_get(c,
+							    "max_attempts")),
+			 4);
+	c = notify_channel_find(chans, "hook");
+	assert_non_null(c);
+	assert_true(notify_channel_wants(c, "loop_finished"));
+	assert_false(notify_channel_wants(c, "completed"));
+	assert_null(json_object_get(c, "path"));
+	assert_null(notify_channel_find(chans, "nope"));
+	json_decref(chans);
+	config_release(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -116,6 +209,8 @@ int main(void)
 		cmocka_unit_test(test_notify_backoff_budget),
 		cmocka_unit_test(test_notify_status_retryable),
 		cmocka_unit_test(test_http_retry_after),
+		cmocka_unit_test(test_notify_default_channel),
+		cmocka_unit_test(test_notify_configured_channels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
