@@ -141,6 +141,21 @@ out:
 	return r;
 }
 
+/*
+ * Free this call's idempotency key after a failure, so that the same
+ * call runs again (idem_fail); a failure to do so only costs a replay.
+ */
+static void release_key(struct ctx *ctx)
+{
+	struct err ferr = ERR_INIT;
+
+	if (journal_begin(ctx->journal, &ferr) == 0 &&
+	    (idem_fail(ctx->journal, ctx->prim->name, &ctx->key, &ferr) < 0 ||
+	     journal_commit(ctx->journal, &ferr) < 0))
+		journal_rollback(ctx->journal);
+	err_release(&ferr);
+}
+
 /* Run the message in 'spec' under its idempotency key. */
 static int message(struct ctx *ctx, json_t **data, const json_t *spec,
 		   const json_t *channels, struct err *err)
@@ -171,14 +186,17 @@ static int message(struct ctx *ctx, json_t **data, const json_t *spec,
 		goto out;
 	}
 	if (send_message(ctx, data, spec, channels, &m, err) < 0) {
-		struct err ferr = ERR_INIT;
-
-		if (journal_begin(ctx->journal, &ferr) == 0 &&
-		    (idem_fail(ctx->journal, ctx->prim->name, &ctx->key,
-			       &ferr) < 0 ||
-		     journal_commit(ctx->journal, &ferr) < 0))
-			journal_rollback(ctx->journal);
-		err_release(&ferr);
+		release_key(ctx);
+		goto out;
+	}
+	/*
+	 * A channel that failed makes the same call worth repeating: the
+	 * key is freed, and the channels that took the message answer
+	 * "duplicate" next time.
+	 */
+	if (json_array_size(ctx->partial_errors)) {
+		release_key(ctx);
+		r = 0;
 		goto out;
 	}
 	if (journal_begin(ctx->journal, err) < 0)

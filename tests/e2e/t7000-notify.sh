@@ -261,6 +261,25 @@ test_expect_success 'a refused connection is tried again, then http_failed' '
 	test_json_field out .details.attempts 2
 '
 
+test_expect_success 'one channel of two failing is a partial error; the same call then retries only it' '
+	start_recorder "[]" &&
+	channels "  - {name: up, type: webhook, url: \"$REC_URL/in\"}
+  - {name: down, type: webhook, url: \"http://127.0.0.1:9/in\", max_attempts: 1}" &&
+	hl notify --spec "{\"event\":\"note\",\"title\":\"half\",\"key\":\"k-half\"}" &&
+	test_json_field out .ok true &&
+	test_json_field out .data.delivered 1 &&
+	test_json_field out .data.deliveries.0.status delivered &&
+	test_json_field out .data.deliveries.1.status failed &&
+	test_json_field out .data.deliveries.1.error_code http_failed &&
+	test_json_field out .partial_errors.0.code http_failed &&
+	hl notify --spec "{\"event\":\"note\",\"title\":\"half\",\"key\":\"k-half\"}" &&
+	test_json_field out .idempotent false &&
+	test_json_field out .data.deliveries.0.status duplicate &&
+	test_json_field out .data.deliveries.1.status failed &&
+	test "$(requests)" = 1
+'
+stop_recorder
+
 test_expect_success SQLITE3 'killed before the send (notify.before_send), the next call sends once' '
 	start_recorder "[]" &&
 	channels "  - {name: hook, type: webhook, url: \"$REC_URL/in\"}" &&
