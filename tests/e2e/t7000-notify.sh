@@ -85,6 +85,9 @@ test_expect_success 'ntfy: POST to URL/TOPIC with Title, Priority, Tags and the 
 	test "$(pick 1 headers.authorization)" = "Bearer tk-ntfy-s3cret" &&
 	test "$(pick 1 body)" = "out of memory" &&
 	no_secret tk-ntfy-s3cret && no_secret topic-s3cret &&
+	LD_DEBUG=files "$HPCLOOP_BIN" status >/dev/null 2>ld.log &&
+	grep -q "libc.so" ld.log &&
+	! grep -q libcurl ld.log &&
 	LD_DEBUG=files "$HPCLOOP_BIN" notify --spec "{\"event\":\"note\",\"title\":\"t\",\"key\":\"k-ld\"}" >/dev/null 2>ld.log &&
 	grep -q libcurl ld.log
 '
