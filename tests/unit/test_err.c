@@ -54,6 +54,7 @@ static const struct expect expected[] = {
 	{ ERR_FILE_REFUSED, "file_refused", 2, 0 },
 	{ ERR_JOURNAL_UNSUPPORTED, "journal_unsupported", 1, 0 },
 	{ ERR_HOST_KEY_UNKNOWN, "host_key_unknown", 2, 0 },
+	{ ERR_NOTIFY_FAILED, "notify_failed", 2, 0 },
 };
 
 #define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))
