@@ -410,6 +410,33 @@ test_expect_success SQLITE3 'loop-tick notifies the finish of a loop, once' '
 '
 stop_recorder
 
+test_expect_success 'eight concurrent drains deliver each event once' '
+	start_recorder "[{\"status\":200,\"delay\":0.2}]" &&
+	channels "  - {name: many, type: webhook, url: \"$REC_URL/in\"}" &&
+	for i in 1 2 3 4 5 6 7 8; do
+		"$HPCLOOP_BIN" notify --spec "{\"drain\":true}" >drain$i.out 2>drain$i.err &
+	done &&
+	wait &&
+	tally drain1.out drain2.out drain3.out drain4.out drain5.out drain6.out drain7.out drain8.out &&
+	test "$ok" = 8 &&
+	total=0 &&
+	for i in 1 2 3 4 5 6 7 8; do
+		total=$((total + $(json_field drain$i.out .data.delivered)))
+	done &&
+	n=$(requests) &&
+	test "$n" -ge 3 &&
+	test "$total" = "$n" &&
+	/usr/bin/python3 -c "
+import json, sys
+keys = [json.loads(l)[\"json\"][\"key\"] for l in open(sys.argv[1])]
+sys.exit(0 if len(keys) == len(set(keys)) else \"sent twice: %s\" % keys)
+" "$REC_LOG" &&
+	hl notify --spec "{\"drain\":true}" &&
+	test_json_field out .data.delivered 0 &&
+	test "$(requests)" = "$n"
+'
+stop_recorder
+
 test_expect_success 'loop-tick does not fail when the channel does' '
 	channels "  - {name: ops-down, type: webhook, url: \"http://127.0.0.1:9/in\", max_attempts: 1}" &&
 	hl loop-tick --spec "{\"loop_id\":\"$loop\"}" &&
