@@ -52,7 +52,8 @@ struct config {
  * The environment wins over the file for every secret that has a
  * variable: HPCLOOP_ORCHESTRATOR_URL, HPCLOOP_ORCHESTRATOR_SECRET,
  * HPCLOOP_DASHBOARD_PASSWORD_HASH, and for each notification channel
- * HPCLOOP_NOTIFY_<NAME>_TOKEN (the name upper cased, '-' as '_'); the
+ * HPCLOOP_NOTIFY_<NAME>_TOKEN and HPCLOOP_NOTIFY_<NAME>_SECRET (the name
+ * upper cased, '-' as '_'); the
  * schema's description says how the names are made.  Variables set to
  * the empty string are ignored.
  *

@@ -412,6 +412,45 @@ static const char *const migrations[] = {
 	"  updated_at TEXT NOT NULL,"
 	"  PRIMARY KEY (campaign_id, task));"
 	"CREATE INDEX campaign_tasks_state ON campaign_tasks(campaign_id, state);",
+	/*
+	 * 6: notifications.  The table is rebuilt keyed by (channel, key),
+	 * so a message is sent once per channel (dedup), with its status as
+	 * a CHECK and the lease of the process sending it; notify_cursors
+	 * holds, per channel, the last journal event drain looked at.
+	 */
+	"CREATE TABLE notifications_new ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  channel TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  subject TEXT,"
+	"  event_id INTEGER,"
+	"  status TEXT NOT NULL CHECK (status IN ("
+	"    'sending', 'delivered', 'failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  http_status INTEGER,"
+	"  last_error TEXT,"
+	"  lease_owner TEXT,"
+	"  lease_at REAL,"
+	"  body TEXT NOT NULL DEFAULT '{}',"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL,"
+	"  sent_at TEXT,"
+	"  UNIQUE (channel, key));"
+	"INSERT INTO notifications_new (id, channel, key, event, subject,"
+	"  status, attempts, last_error, body, created_at, updated_at,"
+	"  sent_at)"
+	"  SELECT id, channel, 'legacy:' || id, event, subject,"
+	"    CASE WHEN status = 'delivered' THEN 'delivered' ELSE 'failed'"
+	"    END, attempts, last_error, body, created_at, created_at,"
+	"    sent_at FROM notifications;"
+	"DROP TABLE notifications;"
+	"ALTER TABLE notifications_new RENAME TO notifications;"
+	"CREATE INDEX notifications_event ON notifications(event_id);"
+	"CREATE TABLE notify_cursors ("
+	"  channel TEXT PRIMARY KEY,"
+	"  event_id INTEGER NOT NULL,"
+	"  updated_at TEXT NOT NULL);",
 };
 
 const char *const *journal_migrations(size_t *count_out)

@@ -45,10 +45,13 @@ int primitive_may_return(const struct primitive *p, enum err_code code)
 void ctx_partial_error(struct ctx *ctx, enum err_code code,
 		       const char *detail, const char *cluster)
 {
+	json_t *e = json_pack("{s:s, s:s}", "code", err_name(code), "detail",
+			      detail);
+
 	if (!ctx->partial_errors)
 		ctx->partial_errors = json_array();
-	json_array_append_new(ctx->partial_errors,
-			      json_pack("{s:s, s:s, s:s?}", "code",
-					err_name(code), "detail", detail,
-					"cluster", cluster));
+	/* "cluster" only when it concerns one (schemas/envelope.json). */
+	if (cluster)
+		json_object_set_new(e, "cluster", json_string(cluster));
+	json_array_append_new(ctx->partial_errors, e);
 }

@@ -90,7 +90,8 @@ int primitive_may_return(const struct primitive *p, enum err_code code);
 /*
  * Add {"code": 'code', "detail": 'detail', "cluster": 'cluster'} to
  * ctx->partial_errors, for reads that succeeded only in part (DESIGN
- * §1); 'cluster' names the cluster that failed, or is NULL.
+ * §1); 'cluster' names the cluster that failed, or is NULL (then the
+ * entry has no "cluster", as schemas/envelope.json allows).
  */
 void ctx_partial_error(struct ctx *ctx, enum err_code code,
 		       const char *detail, const char *cluster);

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "journal.h"
 #include "loop.h"
+#include "notify.h"
 #include "primitive.h"
 #include "banned.h"
 
@@ -84,11 +85,42 @@ out:
 	return r;
 }
 
+/*
+ * At the end of the tick, deliver the journal's events not yet notified
+ * (what this tick finished among them) when a channel is configured:
+ * the events delivered, or -1 when none is.  A channel that fails is a
+ * partial error, never the tick's failure.
+ */
+static json_int_t drain(struct ctx *ctx, json_t *partial)
+{
+	json_t *channels, *res = NULL;
+	struct err derr = ERR_INIT;
+	json_int_t n = -1;
+
+	if (!notify_configured(ctx->config))
+		return -1;
+	channels = notify_channels(ctx->config);
+	if (notify_drain(ctx->journal, &res, ctx->config, channels, partial,
+			 &derr) < 0) {
+		json_array_append_new(
+			partial, json_pack("{s:s, s:s}", "code",
+					   err_name(derr.code), "detail",
+					   derr.message));
+	} else {
+		n = json_integer_value(json_object_get(res, "delivered"));
+	}
+	err_release(&derr);
+	json_decref(res);
+	json_decref(channels);
+	return n < 0 ? 0 : n;
+}
+
 static int loop_tick_run(struct ctx *ctx, const json_t *spec, json_t **data,
 			 struct err *err)
 {
 	const char *id = json_string_value(json_object_get(spec, "loop_id"));
 	json_t *loops = json_array(), *partial = json_array(), *view = NULL;
+	json_int_t notified;
 	int r = -1;
 
 	if (id) {
@@ -99,9 +131,12 @@ static int loop_tick_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	} else if (tick_all(ctx, loops, partial, err) < 0) {
 		goto out;
 	}
+	notified = drain(ctx, partial);
 	partials(ctx, partial);
 	*data = json_pack("{s:O, s:I}", "loops", loops, "count",
 			  (json_int_t)json_array_size(loops));
+	if (notified >= 0)
+		json_object_set_new(*data, "notified", json_integer(notified));
 	r = 0;
 out:
 	json_decref(loops);
@@ -116,7 +151,9 @@ static const enum err_code loop_tick_errors[] = {
 	ERR_SSH_UNREACHABLE,	   ERR_HOST_KEY_MISMATCH,
 	ERR_AUTH_FAILED,	   ERR_TRANSFER_FAILED,
 	ERR_REMOTE_COMMAND_FAILED, ERR_TIMEOUT,
-	ERR_FILE_REFUSED,	   ERR_NONE
+	ERR_FILE_REFUSED,	   ERR_HTTP_FAILED,
+	ERR_NOTIFY_FAILED,	   ERR_IN_PROGRESS,
+	ERR_NONE
 };
 
 const struct primitive prim_loop_tick = {
@@ -138,7 +175,11 @@ const struct primitive prim_loop_tick = {
 		"them freely, even concurrently: the idea and the sprint of "
 		"an iteration are each made once (keys derived from the "
 		"loop and the iteration). A cluster that cannot be reached "
-		"is a `partial_errors` entry.",
+		"is a `partial_errors` entry. When notification channels "
+		"are configured, the tick ends by delivering the journal "
+		"events not yet notified (`notify` with drain; `notified` "
+		"counts them); a channel that fails is a `partial_errors` "
+		"entry, not the tick's failure.",
 	.example = "{}",
 	.flags = PRIM_MUTATES | PRIM_IDEMPOTENT | PRIM_NEEDS_JOURNAL |
 		 PRIM_NEEDS_CONFIG | PRIM_NEEDS_CLUSTER | PRIM_OWN_TX |

@@ -41,20 +41,19 @@ static int reconcile_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	    sprint_list_live(ctx->journal, &after, NULL, NULL, err) < 0)
 		goto out;
 	json_array_foreach(after, i, s)
-		json_object_set(now, json_string_value(json_object_get(s, "id")),
-				json_object_get(s, "state"));
+		json_object_set(now, json_string_value(json_object_get(s, "id")), s);
 	json_array_foreach(mine, i, s) {
 		const char *id = json_string_value(json_object_get(s, "id"));
-		json_t *row = NULL, *st = json_object_get(now, id);
+		json_t *row = json_incref(json_object_get(now, id));
 
-		if (!st && sprint_get(ctx->journal, &row, id, err) < 0)
+		/* Finished since: no longer live, so read it again. */
+		if (!row && sprint_get(ctx->journal, &row, id, err) < 0)
 			goto out;
 		json_array_append_new(sprints, json_pack(
 			"{s:s, s:O, s:O, s:O}", "sprint_id", id, "before",
 			json_object_get(s, "state"), "after",
-			st ? st : json_object_get(row, "state"), "job_id",
-			row ? json_object_get(row, "job_id")
-			    : json_object_get(s, "job_id")));
+			json_object_get(row, "state"), "job_id",
+			json_object_get(row, "job_id")));
 		json_decref(row);
 	}
 	if (campaign_reconcile(ctx->journal, &campaigns, ctx->config, cluster,

@@ -194,6 +194,17 @@ test_expect_success SQLITE3 'the ledger refuses a status outside its list and a 
 	test "$(q v3.db "SELECT count(*) FROM results")" = 3
 '
 
+test_expect_success SQLITE3 'a journal of schema version 4 migrates to the current one, keeping its notifications' '
+	"$HPCLOOP_TEST_TOOL" journal-old 4 v4.db &&
+	q v4.db "INSERT INTO notifications (channel, event, status, attempts, created_at) VALUES (\"ops\", \"failed\", \"sent\", 2, \"t\")" &&
+	hl events --journal v4.db &&
+	test "$(q v4.db "PRAGMA user_version")" = "$(current)" &&
+	test "$(q v4.db "SELECT channel, key, event, status, attempts FROM notifications")" = "ops|legacy:1|failed|failed|2" &&
+	test "$(q v4.db "SELECT count(*) FROM notify_cursors")" = 0 &&
+	! q v4.db "INSERT INTO notifications (channel, key, event, status, created_at, updated_at) VALUES (\"ops\", \"legacy:1\", \"x\", \"delivered\", \"t\", \"t\")" 2>dup.err &&
+	grep -qi unique dup.err
+'
+
 test_expect_success 'HPCLOOP_JOURNAL and --journal choose the file' '
 	HPCLOOP_JOURNAL=$PWD/other.db hl annotate --spec "{\"text\":\"x\"}" &&
 	test -f other.db &&

@@ -343,10 +343,14 @@ static int check_one_error(const json_t *env)
 		const json_t *e = json_array_get(pe, i);
 		const char *c = json_string_value(json_object_get(e, "code"));
 
+		const json_t *cl = json_object_get(e, "cluster");
+
+		/* A cluster is named when the error concerns one. */
 		if (!c || err_from_name(c) == ERR_NONE ||
-		    !json_is_string(json_object_get(e, "cluster"))) {
-			printf("%s: partial error without a known code and "
-			       "its cluster\n", pname ? pname : "?");
+		    (cl && !json_is_string(cl))) {
+			printf("%s: partial error without a known code, or "
+			       "with a cluster that is not a name\n",
+			       pname ? pname : "?");
 			bad = 1;
 		}
 	}

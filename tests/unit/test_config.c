@@ -422,7 +422,7 @@ static void test_config_defaults_filled(void **state)
 	/* inside the items of a list */
 	ev = json_object_get(json_array_get(json_object_get(
 		cfg.root, "notifications"), 0), "events");
-	assert_int_equal(json_array_size(ev), 3);
+	assert_int_equal(json_array_size(ev), 6);
 	ev = json_object_get(json_array_get(json_object_get(
 		cfg.root, "notifications"), 1), "events");
 	assert_int_equal(json_array_size(ev), 1);
@@ -511,10 +511,13 @@ static const char expected_secrets[] =
 	"/clusters/a/environment/WANDB_API_KEY - all\n"
 	"/clusters/a/environment/db_password - all\n"
 	"/dashboard/password_hash HPCLOOP_DASHBOARD_PASSWORD_HASH all\n"
+	"/notifications/0/secret HPCLOOP_NOTIFY_OPS_TEAM_SECRET all\n"
 	"/notifications/0/token HPCLOOP_NOTIFY_OPS_TEAM_TOKEN all\n"
 	"/notifications/0/topic - all\n"
+	"/notifications/1/secret HPCLOOP_NOTIFY_S_SECRET all\n"
 	"/notifications/1/token HPCLOOP_NOTIFY_S_TOKEN all\n"
 	"/notifications/1/url - all\n"
+	"/notifications/2/secret HPCLOOP_NOTIFY_W_SECRET all\n"
 	"/notifications/2/token HPCLOOP_NOTIFY_W_TOKEN all\n"
 	"/notifications/2/url - userinfo\n"
 	"/orchestrator_secret HPCLOOP_ORCHESTRATOR_SECRET all\n"
@@ -641,8 +644,8 @@ static void test_config_every_secret_from_its_variable(void **state)
 		json_decref(red);
 		config_release(&cfg);
 	}
-	/* the six variables of the contract, none written in C */
-	assert_int_equal(vars, 6);
+	/* the nine variables of the contract, none written in C */
+	assert_int_equal(vars, 9);
 	json_decref(secrets);
 	json_decref(inst);
 }

@@ -56,6 +56,7 @@ static const struct expect expected[] = {
 	{ ERR_HOST_KEY_UNKNOWN, "host_key_unknown", 2, 0 },
 	{ ERR_CANARY_FAILED, "canary_failed", 1, 0 },
 	{ ERR_REDUCER_FAILED, "reducer_failed", 1, 0 },
+	{ ERR_NOTIFY_FAILED, "notify_failed", 2, 0 },
 };
 
 #define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))
