@@ -6,7 +6,7 @@
  * options (directives), turns a job script into a job id (submit), tells
  * the state of many jobs in one call (query), cancels jobs, and finds
  * the jobs of a run again after a crash (find).  Each kind ("local" in
- * sched_local.c; "slurm" and "sge" later) fills in a const struct
+ * sched_local.c, "slurm" in sched_slurm.c; "sge" later) fills in a const struct
  * sched_ops, and sched.c lists them all in one static table;
  * sched_open() picks one by the cluster's "scheduler" key.  Every state
  * comes with its evidence: a state nobody can confirm is "unknown" or
@@ -66,6 +66,10 @@ struct sched_submit {
 	const json_t *job_options; /* object of string options, or NULL */
 	int time_limit_s;	 /* 0: none (local then reads "time") */
 	const json_t *env;	 /* object NAME -> string, or NULL */
+	int signal_grace_s;	 /* warn the job this many seconds before
+				    its time limit (0: the kind's default) */
+	int requeue;		 /* 1: the scheduler may requeue the job
+				    (preemption); 0: never */
 };
 
 struct sched;
@@ -197,5 +201,7 @@ int sched_find(struct sched *s, json_t **out, const char *run_id,
 
 /* The local scheduler's table (sched_local.c). */
 extern const struct sched_ops sched_local_ops;
+/* The slurm scheduler's table (sched_slurm.c). */
+extern const struct sched_ops sched_slurm_ops;
 
 #endif
