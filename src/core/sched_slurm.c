@@ -285,7 +285,16 @@ static int ask_sacct(struct sched *s, json_t *recs, const char *list,
 	argv = argv_of(completion ? comp : plain, buf_str(&jobs));
 	r = run(s, &res, argv, 1, err);
 	if (r == 0 && res.exit_code == 0) {
-		slurm_parse_sacct(recs, buf_str(&res.out), res.out.len);
+		json_t *got = json_object(), *rec;
+		const char *id;
+
+		slurm_parse_sacct(got, buf_str(&res.out), res.out.len);
+		json_object_foreach(got, id, rec) {
+			json_object_set_new(rec, "source", json_string(
+				completion ? "sacct-completion" : "sacct"));
+			json_object_set(recs, id, rec);
+		}
+		json_decref(got);
 	} else if (r == 0 && only_errors(&res, absent)) {
 		r = 1;
 	} else if (r == 0) {
@@ -320,8 +329,11 @@ static int ask_scontrol(struct sched *s, json_t *recs, const json_t *ids,
 		if (r == 0 && res.exit_code == 0) {
 			rec = slurm_parse_scontrol(id, buf_str(&res.out),
 						   res.out.len);
-			if (rec)
+			if (rec) {
+				json_object_set_new(rec, "source",
+						    json_string("scontrol"));
 				json_object_set_new(recs, id, rec);
+			}
 		} else if (r == 0 && !only_errors(&res, gone)) {
 			r = failed(s, err, ERR_SCHEDULER_UNAVAILABLE,
 				   "scontrol", &res);
@@ -335,19 +347,28 @@ static int ask_scontrol(struct sched *s, json_t *recs, const json_t *ids,
 
 /*
  * The records of the ids 'left' (which left the queue) into 'recs'
- * (id -> record), and the source they came from in '*source_out'
- * (static): the cluster's accounting, then scontrol for the rest.
+ * (id -> record, each with its "source"): the cluster's accounting,
+ * then scontrol for the rest.
  */
-static int accounting(struct sched *s, json_t *recs, const char **source_out,
-		      const json_t *left, struct err *err)
+static int accounting(struct sched *s, json_t *recs, const json_t *left,
+		      struct err *err)
 {
 	enum slurm_mode m = remembered(s);
-	json_t *lists = chunks(left, ",");
+	json_t *lists = chunks(left, ","), *whole = json_array(), *comp;
 	json_t *v;
 	size_t i;
 	int r = 0, tried_sacct = 0;
 
-	*source_out = "scontrol";
+	/* A completion log knows array tasks only by their raw ids, and
+	 * answers "123_4" with the record of another task: ask it about
+	 * whole jobs only; scontrol tells the tasks. */
+	json_array_foreach((json_t *)left, i, v) {
+		if (!strchr(json_string_value(v), '_'))
+			json_array_append(whole, v);
+	}
+	comp = chunks(whole, ",");
+	json_decref(whole);
+
 	if (m == MODE_UNKNOWN || m == MODE_SACCT) {
 		tried_sacct = 1;
 		json_array_foreach(lists, i, v) {
@@ -360,14 +381,14 @@ static int accounting(struct sched *s, json_t *recs, const char **source_out,
 		if (r == 0) {
 			if (m == MODE_UNKNOWN)
 				remember(s, MODE_SACCT);
-			*source_out = "sacct";
 			m = MODE_SACCT;
 		} else {
 			m = MODE_JOBCOMP;
 		}
 	}
-	if (m == MODE_JOBCOMP) {
-		json_array_foreach(lists, i, v) {
+	if (m == MODE_JOBCOMP && json_array_size(comp)) {
+		r = 0;
+		json_array_foreach(comp, i, v) {
 			r = ask_sacct(s, recs, json_string_value(v), 1, err);
 			if (r != 0)
 				break;
@@ -377,7 +398,6 @@ static int accounting(struct sched *s, json_t *recs, const char **source_out,
 		if (r == 0) {
 			if (tried_sacct || priv(s)->mode == MODE_UNKNOWN)
 				remember(s, MODE_JOBCOMP);
-			*source_out = "sacct-completion";
 		} else {
 			remember(s, MODE_SCONTROL);
 		}
@@ -386,6 +406,7 @@ static int accounting(struct sched *s, json_t *recs, const char **source_out,
 	r = ask_scontrol(s, recs, left, err);
 out:
 	json_decref(lists);
+	json_decref(comp);
 	return r < 0 ? -1 : 0;
 }
 
@@ -470,7 +491,6 @@ static int slurm_query(struct sched *s, json_t **out, const json_t *job_ids,
 	json_t *valid = json_array(), *queue = json_object();
 	json_t *left = json_array(), *recs = json_object();
 	json_t *result = json_object(), *v, *rec;
-	const char *source = "none";
 	enum sched_state st;
 	size_t i;
 	int r = -1;
@@ -509,14 +529,16 @@ static int slurm_query(struct sched *s, json_t **out, const json_t *job_ids,
 		}
 	}
 	if (json_array_size(left) &&
-	    accounting(s, recs, &source, left, err) < 0)
+	    accounting(s, recs, left, err) < 0)
 		goto out;
 	json_array_foreach(left, i, v) {
 		const char *id = json_string_value(v);
 		json_t *e;
 
 		rec = json_object_get(recs, id);
-		e = slurm_verdict(&st, rec, rec ? source : "none", 0);
+		e = slurm_verdict(&st, rec, rec ? json_string_value(
+					  json_object_get(rec, "source"))
+					: "none", 0);
 		json_object_set_new(result, id,
 				    json_pack("{s:s, s:o}", "state",
 					      sched_state_name(st),
