@@ -324,23 +324,25 @@ int slurm_parse_sacct(json_t *out, const char *text, size_t len)
 }
 
 /*
- * The value of the field "KEY=" in the scontrol line 'line' (its first
- * occurrence at the start of the line or after a space), up to the next
- * space, as a new string; NULL when absent.
+ * The value of the field "KEY=" in the scontrol line 'line' (at the
+ * start of the line or after a space), up to the next space, as a new
+ * string; NULL when absent, and when it is there twice: a job name or a
+ * path holding " JobState=..." must not pass for the field.
  */
 static char *field(const char *line, const char *key)
 {
 	size_t k = strlen(key);
-	const char *p = line;
+	const char *p = line, *found = NULL;
 
 	while ((p = strstr(p, key))) {
 		if ((p == line || p[-1] == ' ') && p[k] == '=') {
-			p += k + 1;
-			return xstrndup(p, strcspn(p, " "));
+			if (found)
+				return NULL;
+			found = p + k + 1;
 		}
 		p += k;
 	}
-	return NULL;
+	return found ? xstrndup(found, strcspn(found, " ")) : NULL;
 }
 
 json_t *slurm_parse_scontrol(const char *id, const char *text, size_t len)
