@@ -552,10 +552,12 @@ int slurm_directives(struct buf *out, const struct sched_submit *req,
 	if (r == 0) {
 		grace = req->signal_grace_s > 0 ? req->signal_grace_s
 						: SLURM_DEFAULT_SIGNAL_GRACE_S;
-		/* Never more than half the time limit, never past 65535. */
-		if (req->time_limit_s > 0 && grace > req->time_limit_s / 2)
-			grace = req->time_limit_s / 2 ? req->time_limit_s / 2
-						      : 1;
+		/* Never more than 9/10 of the time limit (the job must
+		 * run a while first), never past SLURM's 65535. */
+		if (req->time_limit_s > 0 &&
+		    grace > req->time_limit_s * 9 / 10)
+			grace = req->time_limit_s * 9 / 10 ?
+				req->time_limit_s * 9 / 10 : 1;
 		if (grace > 65535)
 			grace = 65535;
 		r = buf_addf(out, "#SBATCH --signal=B:USR1@%d\n", grace);

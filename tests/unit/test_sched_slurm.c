@@ -477,10 +477,10 @@ static void test_slurm_directives(void **state)
 	assert_string_equal(t, "#SBATCH --signal=B:USR1@300\n"
 			       "#SBATCH --requeue\n");
 	free(t);
-	/* A grace never passes half the time limit. */
+	/* A grace never passes 9/10 of the time limit. */
 	t = directives(NULL, 60, 120, 0, &code);
 	assert_non_null(strstr(t, "--time=0:01:00\n"));
-	assert_non_null(strstr(t, "--signal=B:USR1@30\n"));
+	assert_non_null(strstr(t, "--signal=B:USR1@54\n"));
 	free(t);
 	t = directives(NULL, 1, 0, 0, &code);
 	assert_non_null(strstr(t, "--signal=B:USR1@1\n"));
