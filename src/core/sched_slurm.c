@@ -422,7 +422,8 @@ static int ask_squeue(struct sched *s, json_t *queue, const json_t *ids,
 		      struct err *err)
 {
 	static const char *const fixed[] = { "squeue", "--noheader",
-		"--array", "--format=%i|%T|%r", NULL };
+		"--array", "--Format=JobArrayID:|,State:|,Reason:|,RestartCnt:",
+		NULL };
 	static const char *const gone[] = { "Invalid job id", NULL };
 	json_t *lists = chunks(ids, ","), *v;
 	struct exec_result res;

@@ -63,9 +63,11 @@ enum sched_state slurm_state(const char *raw, int code, int sig, int queued);
 
 /*
  * Add to the object 'out' one record per line of `squeue --noheader
- * --array --format=%i|%T|%r` ('len' bytes at 'text'); a line that is
- * not of that shape, or names an id that is not valid, is skipped and
- * counted in the return value.
+ * --array --Format=JobArrayID:|,State:|,Reason:|,RestartCnt:` ('len'
+ * bytes at 'text'; the restart count may be left out, as with
+ * --format=%i|%T|%r), the count as "restarts"; a line that is not of
+ * that shape, or names an id that is not valid, is skipped and counted
+ * in the return value.
  */
 int slurm_parse_squeue(json_t *out, const char *text, size_t len);
 
@@ -88,7 +90,9 @@ json_t *slurm_parse_scontrol(const char *id, const char *text, size_t len);
  * The state the record 'rec' (borrowed; NULL when no source knew the
  * job) stands for, in '*state_out', and its evidence, a new object
  * {"source", "raw_state", "exit_code", "signal", "reason",
- * "checked_at" [, "detail"]}; 'queued' as for slurm_state().
+ * "checked_at" [, "restarts"] [, "detail"]}; 'queued' as for
+ * slurm_state().  A queued job pending again after a restart is
+ * SCHED_REQUEUED.
  */
 json_t *slurm_verdict(enum sched_state *state_out, const json_t *rec,
 		      const char *source, int queued);

@@ -271,10 +271,15 @@ static int each_line(const char *text, size_t len,
 	return skipped;
 }
 
-/* One squeue line "ID|STATE|REASON" into 'out'; 1 when skipped. */
+/*
+ * One squeue line "ID|STATE|REASON[|RESTARTS]" into 'out'; 1 when
+ * skipped.  RESTARTS, when there, is how often the job was requeued.
+ */
 static int squeue_line(json_t *out, char *line)
 {
-	char *a = strchr(line, '|'), *b;
+	char *a = strchr(line, '|'), *b, *c, *end;
+	long restarts = -1;
+	json_t *rec;
 
 	if (!a)
 		return 1;
@@ -283,10 +288,22 @@ static int squeue_line(json_t *out, char *line)
 	if (!b)
 		return 1;
 	*b++ = '\0';
+	c = strrchr(b, '|');
+	if (c) {
+		*c++ = '\0';
+		if (!isdigit((unsigned char)*c))
+			return 1;
+		errno = 0;
+		restarts = strtol(c, &end, 10);
+		if (errno || *end || restarts > INT_MAX)
+			return 1;
+	}
 	if (!slurm_valid_id(line) || !state_text(a, strlen(a)))
 		return 1;
-	json_object_set_new(out, line, record(a, strlen(a), NULL, b,
-					      strlen(b)));
+	rec = record(a, strlen(a), NULL, b, strlen(b));
+	if (restarts >= 0)
+		json_object_set_new(rec, "restarts", json_integer(restarts));
+	json_object_set_new(out, line, rec);
 	return 0;
 }
 
@@ -397,11 +414,18 @@ json_t *slurm_verdict(enum sched_state *state_out, const json_t *rec,
 				 (int)json_integer_value(code) : -1,
 				 json_is_integer(sig) ?
 				 (int)json_integer_value(sig) : -1, queued);
+	/* Pending again after it ran: requeued (SLURM shows REQUEUED only
+	 * for an instant, then PENDING with a restart count). */
+	if (queued && *state_out == SCHED_PENDING &&
+	    json_integer_value(json_object_get(rec, "restarts")) > 0)
+		*state_out = SCHED_REQUEUED;
 	ids_now(now);
 	e = json_pack("{s:s, s:O?, s:O?, s:O?, s:O?, s:s}", "source", source,
 		      "raw_state", json_object_get(rec, "raw_state"),
 		      "exit_code", code, "signal", sig, "reason",
 		      json_object_get(rec, "reason"), "checked_at", now);
+	if (json_is_integer(json_object_get(rec, "restarts")))
+		json_object_set(e, "restarts", json_object_get(rec, "restarts"));
 	if (!rec)
 		json_object_set_new(e, "detail",
 				    json_string("neither the queue nor the "

@@ -111,16 +111,18 @@ test_expect_success SLURM 'setup: SLURM, an sshd on 127.0.0.1, a config with ssh
 	cat <<-EOF
 	studies:
 	EOF
-	for name in hpc hang fail; do
+	for name in hpc hang fail again; do
+		on=$name && test $name != again || on=hang
 		cat <<-EOF
 		  $name:
-		    cluster: $name
+		    cluster: $on
 		    red_team_max_rounds: 1
 		    max_sprint_duration_hours: 1
 		    signal_grace_s: 55
 		    job_options: {partition: debug, cpus_per_task: 1}
 		    metric: {name: val_loss, direction: minimize}
 		EOF
+		test $name = again && echo "    requeue: true"
 	done; } >hpcloop.yaml &&
 	hl init &&
 	test_json_field out .ok true
@@ -235,6 +237,22 @@ test_expect_success SLURM 'cancel: scancel ends the running job, the sprint is c
 		i=$((i + 1)) && test $i -lt 100 && sleep 0.2 || return 1
 	done &&
 	sprint_field "$stuck" state >st && test "$(cat st)" = cancelled
+'
+
+test_expect_success SLURM 'a requeued job sends its sprint back to submitted with the same job id' '
+	hl submit-flow --spec "{\"study\":\"again\",\"idea\":\"preempt me\"}" &&
+	rq=$(json_field out .data.sprint_id) &&
+	rq_job=$(json_field out .data.job_id) &&
+	grep -x "#SBATCH --requeue" "$(json_field out .data.directory)/run_sprint.sh" &&
+	wait_state "$rq" running 30 &&
+	scontrol requeue "$rq_job" &&
+	wait_state "$rq" submitted 30 &&
+	test_json_field out .data.sprints.0.job_id "$rq_job" &&
+	test_json_field out .data.sprints.0.evidence.scheduler.state requeued &&
+	test_json_field out .data.sprints.0.evidence.scheduler.evidence.restarts 1 &&
+	hl events --spec "{\"subject\":\"$rq\",\"type\":\"sprint.requeued\"}" &&
+	test "$(json_field out .data.count)" = 1 &&
+	hl cancel --spec "{\"sprint_id\":\"$rq\"}"
 '
 
 test_expect_success SLURM 'a crash after sbatch, before the journal knew the job: the retry adopts it, no duplicate' '

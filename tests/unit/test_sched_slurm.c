@@ -235,6 +235,36 @@ static void test_slurm_parse_squeue(void **state)
 	json_decref(o);
 }
 
+static void test_slurm_parse_squeue_restarts(void **state)
+{
+	static const char text[] =
+		"30|PENDING|BeginTime|1\n"
+		"31|PENDING|None|0\n"
+		"32|RUNNING|None|x\n"
+		"33|RUNNING|None|99999999999\n"
+		"34|RUNNING|None|2\n"
+		"35|PENDING|Dependency\n";
+	json_t *o = json_object(), *e;
+	enum sched_state st;
+
+	(void)state;
+	assert_int_equal(slurm_parse_squeue(o, text, sizeof(text) - 1), 2);
+	/* Pending again after a run: requeued, with the count as evidence. */
+	e = slurm_verdict(&st, json_object_get(o, "30"), "squeue", 1);
+	assert_int_equal(st, SCHED_REQUEUED);
+	assert_int_equal(json_integer_value(json_object_get(e, "restarts")), 1);
+	json_decref(e);
+	json_decref(slurm_verdict(&st, json_object_get(o, "31"), "squeue", 1));
+	assert_int_equal(st, SCHED_PENDING);
+	json_decref(slurm_verdict(&st, json_object_get(o, "34"), "squeue", 1));
+	assert_int_equal(st, SCHED_RUNNING);
+	json_decref(slurm_verdict(&st, json_object_get(o, "35"), "squeue", 1));
+	assert_int_equal(st, SCHED_PENDING);
+	assert_null(json_object_get(o, "32"));
+	assert_null(json_object_get(o, "33"));
+	json_decref(o);
+}
+
 static void test_slurm_parse_squeue_long_and_nul(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -571,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_slurm_state_table),
 		cmocka_unit_test(test_slurm_state_needs_proof),
 		cmocka_unit_test(test_slurm_parse_squeue),
+		cmocka_unit_test(test_slurm_parse_squeue_restarts),
 		cmocka_unit_test(test_slurm_parse_squeue_long_and_nul),
 		cmocka_unit_test(test_slurm_parse_sacct),
 		cmocka_unit_test(test_slurm_parse_scontrol),
