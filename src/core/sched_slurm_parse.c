@@ -536,7 +536,8 @@ int slurm_directives(struct buf *out, const struct sched_submit *req,
 			if (!time_ok(val)) {
 				r = err_set(err, ERR_SCHEDULER_REJECTED,
 					    "job option 'time' is not a SLURM "
-					    "time ([D-]HH:MM:SS): '%s'", val);
+					    "time ([D-]HH:MM:SS)");
+				err_detail(err, "option", json_string(key));
 				break;
 			}
 			opt_time = val;
@@ -547,6 +548,7 @@ int slurm_directives(struct buf *out, const struct sched_submit *req,
 			r = err_set(err, ERR_SCHEDULER_REJECTED,
 				    "job option '%s' is not an sbatch option "
 				    "hpcloop passes on", key);
+			err_detail(err, "option", json_string(key));
 			err_remedy(err, "use one of the sbatch long options "
 				   "(partition, account, qos, mem, gres, "
 				   "cpus_per_task, constraint, ...); job-name, "
@@ -559,6 +561,7 @@ int slurm_directives(struct buf *out, const struct sched_submit *req,
 				    "job option '%s' has a value sbatch cannot "
 				    "read in a directive (blanks, quotes, '#' "
 				    "or non-ASCII)", key);
+			err_detail(err, "option", json_string(key));
 			break;
 		}
 		if (buf_addf(out, "#SBATCH --%s=%s\n", name, val) < 0) {

@@ -154,6 +154,22 @@ test_expect_success SLURM 'submit-flow over SSH: sbatch --parsable with the run 
 	test "$(queued_with "$ok")" = "$ok_job"
 '
 
+test_expect_success SLURM 'a job option sbatch must not get is refused: nothing submitted, the journal untouched' '
+	row_counts >before &&
+	: >"$CALLS" &&
+	for opts in "{\"output\":\"/etc/passwd\"}" "{\"wrap\":\"id\"}" \
+		"{\"mem\":\"4G --wrap=id\"}" "{\"partition\":\"a'"'"'b\"}" \
+		"{\"time\":\"\$(id)\"}"; do
+		test_expect_code 2 hl submit-flow --spec "{\"study\":\"hpc\",\"idea\":\"bad options\",\"job_options\":$opts}" &&
+		test_json_field out .error_code scheduler_rejected &&
+		json_field out .details.option >opt &&
+		test -s opt || return 1
+	done &&
+	test "$(calls sbatch)" = 0 &&
+	row_counts >after &&
+	test_cmp before after
+'
+
 test_expect_success SLURM 'it runs to completed; status shows the job left the queue and what accounting said' '
 	wait_state "$ok" completed 40 &&
 	test_json_field out .data.sprints.0.evidence.scheduler.state completed &&
