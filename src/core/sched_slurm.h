@@ -1,13 +1,15 @@
 /*
- * sched_slurm.h: the pure parts of the "slurm" scheduler kind, shared by
- * sched_slurm.c (the operations, which run sbatch, squeue, sacct,
- * scontrol and scancel through the cluster's transport) and
+ * sched_slurm.h: the inside of the "slurm" scheduler kind, shared by
+ * sched_slurm.c (the operations: sbatch, squeue, scancel),
+ * sched_slurm_cmd.c (running a command through the cluster's
+ * transport, and the accounting source: sacct, sacct -c, scontrol) and
  * sched_slurm_parse.c (everything that turns text into facts and back:
  * job ids, the state table, the output of squeue, sacct and scontrol,
- * and the #SBATCH lines).  Nothing here runs a command or touches a
- * file, so the unit tests (tests/unit/test_sched_slurm.c) call it with
- * captured and hostile output.  Owned by sched_slurm*.c; no other
- * module includes it but those and their tests.
+ * and the #SBATCH lines).  The first part below is pure: nothing in it
+ * runs a command or touches a file, so the unit tests
+ * (tests/unit/test_sched_slurm.c) call it with captured and hostile
+ * output.  Owned by sched_slurm*.c; no other module includes it but
+ * those and their tests.
  *
  * A parsed record of one job is a new object
  *	{"raw_state": "CANCELLED by 0", "exit_code": 3 | null,
@@ -103,6 +105,58 @@ json_t *slurm_verdict(enum sched_state *state_out, const json_t *rec,
  * requeue policy.
  */
 int slurm_directives(struct buf *out, const struct sched_submit *req,
+		     struct err *err);
+
+/* ------------------------------------------------------------------ */
+/* For sched_slurm.c and sched_slurm_cmd.c only                        */
+/* ------------------------------------------------------------------ */
+
+struct exec_result;
+
+/* Where the records of jobs that left the queue come from. */
+enum slurm_mode {
+	MODE_UNKNOWN,	/* not found out yet */
+	MODE_SACCT,	/* accounting storage: sacct -P */
+	MODE_JOBCOMP,	/* no storage, a completion log: sacct -c */
+	MODE_SCONTROL	/* neither: scontrol, while the controller
+			   remembers the job (MinJobAge) */
+};
+
+/* The state of an open slurm scheduler (its 's->priv'). */
+struct sched_slurm {
+	int timeout_s;		/* per command */
+	enum slurm_mode mode;	/* the accounting source, once known */
+};
+
+/*
+ * Run 'argv' on the cluster of 's' into 'res' (set up here, bounded).
+ * A program that is missing (ERR_NOT_FOUND, exit 127) is
+ * ERR_SCHEDULER_UNAVAILABLE, and so is a timeout when 'map_timeout' (a
+ * submission cut short keeps ERR_TIMEOUT: it may have submitted).
+ * Exiting non-zero is a success here: read res->exit_code.
+ */
+int slurm_run(struct sched *s, struct exec_result *res,
+	      const char *const *argv, int map_timeout, struct err *err);
+/* Fail with 'code' after 'what' ended badly with 'res'; returns -1. */
+int slurm_failed(struct sched *s, struct err *err, enum err_code code,
+		 const char *what, const struct exec_result *res);
+/* Whether every line of 'res''s stderr holds one of 'words' (and there
+ * is at least one line). */
+int slurm_only_errors(const struct exec_result *res,
+		      const char *const *words);
+/* A new NULL-terminated argv: 'fixed' (borrowed) then 'extra'. */
+const char **slurm_argv(const char *const *fixed, const char *extra);
+/* The ids of 'ids' joined by 'sep' in chunks of at most 64 KiB: a new
+ * array of strings. */
+json_t *slurm_chunks(const json_t *ids, const char *sep);
+/* The accounting source remembered for the cluster of 's'. */
+enum slurm_mode slurm_remembered(struct sched *s);
+/*
+ * The records of the ids 'left' (which left the queue) into 'recs' (id
+ * -> record, each with its "source"): the cluster's accounting, then
+ * scontrol for the rest.
+ */
+int slurm_accounting(struct sched *s, json_t *recs, const json_t *left,
 		     struct err *err);
 
 #endif
