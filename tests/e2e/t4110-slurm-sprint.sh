@@ -116,7 +116,7 @@ test_expect_success SLURM 'setup: SLURM, an sshd on 127.0.0.1, a config with ssh
 		cat <<-EOF
 		  $name:
 		    cluster: $on
-		    red_team_max_rounds: 1
+		    red_team_max_rounds: 0
 		    max_sprint_duration_hours: 1
 		    signal_grace_s: 55
 		    job_options: {partition: debug, cpus_per_task: 1}
