@@ -79,11 +79,13 @@ static int root_int(const struct config *cfg, const char *key)
  * The header lines of the script as an array of {"line": text} in
  * '*out' (new): the directives of the scheduler 'scheduler' for the
  * layered job options 'opts' and the time limit 'time_limit_s' (the
- * keys and values were checked by config_job_options).
+ * keys and values were checked by config_job_options), with the
+ * warning before the time limit and the requeue policy of the study
+ * 'study'.
  */
 static int header_lines(json_t **out, const char *scheduler,
 			const json_t *opts, int time_limit_s,
-			struct err *err)
+			const json_t *study, struct err *err)
 {
 	const struct sched_ops *kind = sched_kind(scheduler);
 	struct sched_submit req;
@@ -98,6 +100,9 @@ static int header_lines(json_t **out, const char *scheduler,
 	memset(&req, 0, sizeof(req));
 	req.job_options = opts;
 	req.time_limit_s = time_limit_s;
+	req.signal_grace_s = (int)json_integer_value(json_object_get(
+		study, "signal_grace_s"));
+	req.requeue = json_is_true(json_object_get(study, "requeue"));
 	buf_init(&text, JOBGEN_HEADER_MAX);
 	if (kind->directives(&text, &req, err) < 0) {
 		buf_release(&text);
@@ -322,7 +327,7 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 	g->red_team_rounds = (int)json_integer_value(v);
 
 	if (header_lines(&header, g->scheduler, g->job_options,
-			 g->time_limit_s, err) < 0)
+			 g->time_limit_s, study, err) < 0)
 		goto out;
 	pvars = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "idea", req->idea,
 			  "study", req->study, "sprint_id", req->sprint_id,

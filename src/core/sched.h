@@ -6,7 +6,7 @@
  * options (directives), turns a job script into a job id (submit), tells
  * the state of many jobs in one call (query), cancels jobs, and finds
  * the jobs of a run again after a crash (find).  Each kind ("local" in
- * sched_local.c; "slurm" and "sge" later) fills in a const struct
+ * sched_local.c, "slurm" in sched_slurm.c; "sge" later) fills in a const struct
  * sched_ops, and sched.c lists them all in one static table;
  * sched_open() picks one by the cluster's "scheduler" key.  Every state
  * comes with its evidence: a state nobody can confirm is "unknown" or
@@ -80,6 +80,10 @@ struct sched_submit {
 				    tasks) that must all have ended, in any
 				    way, before this starts (SLURM's
 				    afterany, SGE's -hold_jid); NULL: none */
+	int signal_grace_s;	 /* warn the job this many seconds before
+				    its time limit (0: the kind's default) */
+	int requeue;		 /* 1: the scheduler may requeue the job
+				    (preemption); 0: never */
 };
 
 struct sched;
@@ -224,5 +228,7 @@ int sched_find(struct sched *s, json_t **out, const char *run_id,
 
 /* The local scheduler's table (sched_local.c). */
 extern const struct sched_ops sched_local_ops;
+/* The slurm scheduler's table (sched_slurm.c). */
+extern const struct sched_ops sched_slurm_ops;
 
 #endif

@@ -109,6 +109,7 @@ SlurmdTimeout=300
 InactiveLimit=0
 KillWait=5
 Waittime=0
+MessageTimeout=3
 $node_line State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF

@@ -10,7 +10,8 @@
 # preference, ecdsa, would look like a changed key), known_hosts.ecdsa
 # with the ecdsa one only, sshd_config (key-only, StrictModes no, UsePAM
 # no, MaxStartups/MaxSessions 100, LogLevel VERBOSE), sshd.log and
-# sshd.pid.
+# sshd.pid.  SSHD_SETENV (optional: NAME=VALUE words) becomes a SetEnv
+# line, so that remote commands find the test clusters (SLURM_CONF=...).
 #
 # Idempotent: when the sshd of DIR already runs it is kept (sent HUP
 # when its config changed).  A PORT that something else listens on is
@@ -80,6 +81,9 @@ MaxSessions 100
 LogLevel VERBOSE
 Subsystem sftp internal-sftp
 CONF
+if [ -n "${SSHD_SETENV:-}" ]; then
+	echo "SetEnv $SSHD_SETENV" >>"$dir/sshd_config.new"
+fi
 
 if pid=$(running_pid); then
 	if ! cmp -s "$dir/sshd_config.new" "$dir/sshd_config"; then

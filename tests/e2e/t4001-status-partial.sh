@@ -1,12 +1,16 @@
 #!/bin/sh
 test_description='status with one cluster out of reach is ok with partial_errors'
+# The cluster out of reach is real: the slurm scheduler over the ssh
+# transport, to a free port of 127.0.0.1 where nothing listens, so the
+# connection is refused by this machine's own network stack.
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup: a local study and one on a cluster that cannot be reached' '
 	setup_local_config "" &&
 	cat >>hpcloop.yaml <<-\YAML &&
 	YAML
-	sed -i "s/^studies:/  far:\n    transport: ssh\n    host: 127.0.0.1\n    port: 1\n    user: nobody\n    scheduler: slurm\n&/" hpcloop.yaml &&
+	far_port=$("$HPCLOOP_TEST_TOOL" free-port) &&
+	sed -i "s/^studies:/  far:\n    transport: ssh\n    host: 127.0.0.1\n    port: $far_port\n    user: nobody\n    scheduler: slurm\n&/" hpcloop.yaml &&
 	sed -i "s/^    allow_loop: true/&\n  remote:\n    cluster: far/" hpcloop.yaml &&
 	hl study-list &&
 	test_json_field out .data.count 2
@@ -22,8 +26,10 @@ test_expect_success SQLITE3 'a live sprint on each cluster' '
 test_expect_success SQLITE3 'status answers ok, with the unreachable cluster in partial_errors' '
 	hl status &&
 	test_json_field out .ok true &&
-	json_field out .partial_errors.0.code >code &&
-	test -n "$(cat code)" &&
+	test_json_field out .partial_errors.0.code ssh_unreachable &&
+	test_json_field out .partial_errors.0.cluster far &&
+	json_field out .partial_errors.0.detail | grep -q "127.0.0.1:$far_port" &&
+	test_json_field out .data.clusters.far.error ssh_unreachable &&
 	test_json_field out .data.clusters.far.queried false &&
 	test_json_field out .data.clusters.local.queried true &&
 	json_field out .data.sprints | grep -q sp-ffffff &&
