@@ -27,6 +27,7 @@ static const char *const state_names[] = {
 /* Every kind this build has. */
 static const struct sched_ops *const kinds[] = {
 	&sched_local_ops,
+	&sched_sge_ops,
 };
 
 #define KIND_COUNT (sizeof(kinds) / sizeof(kinds[0]))

@@ -197,5 +197,7 @@ int sched_find(struct sched *s, json_t **out, const char *run_id,
 
 /* The local scheduler's table (sched_local.c). */
 extern const struct sched_ops sched_local_ops;
+/* Son of Grid Engine's table (sched_sge.c). */
+extern const struct sched_ops sched_sge_ops;
 
 #endif
