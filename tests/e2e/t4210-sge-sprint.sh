@@ -1,0 +1,213 @@
+#!/bin/sh
+test_description='sprints over ssh on a real Grid Engine cell (scheduler sge)'
+# A real sge_qmaster and sge_execd (tests/cluster/start-sge.sh) and a
+# real sshd on 127.0.0.1 (start-sshd.sh), both in this script's trash
+# directory on free ports and stopped when it ends.  hpcloop reaches
+# the cell only through the ssh transport: qsub, qstat, qacct and qdel
+# run over ssh, the sprint directory is written over SFTP.  The stand-in
+# agent completes, fails or hangs, as each cluster's environment tells
+# it.  Covers issue 8, items 4 and 9 for SGE.
+. "$(dirname "$0")/lib.sh"
+CLUSTER=$SRC_DIR/tests/cluster
+. "$CLUSTER/lib.sh"
+
+sge_missing=
+for c in /usr/sbin/sge_qmaster /usr/sbin/sge_execd /usr/sbin/sshd qsub \
+	qstat qacct qdel qconf
+do
+	command -v "$c" >/dev/null 2>&1 || sge_missing="$sge_missing $c"
+done
+if [ -n "$sge_missing" ]; then
+	require_component sge "not installed:$sge_missing (scripts/install-deps.sh)"
+elif [ "$(id -u)" != 0 ]; then
+	require_component sge "sge_execd must run as root, and this is uid $(id -u)"
+else
+	test_set_prereq SGE
+fi
+
+BASE=$TRASH_DIRECTORY/sge
+SSHD_DIR=$TRASH_DIRECTORY/sshd
+XDG_RUNTIME_DIR=$TRASH_DIRECTORY/run
+export XDG_RUNTIME_DIR
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
+unset SSH_AUTH_SOCK HPCLOOP_SSH_KEY_PASSPHRASE
+LSAN_OPTIONS="suppressions=$TEST_DIRECTORY/t3000-libssh2.supp:fast_unwind_on_malloc=0:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
+
+# cleanup: the jobs of this script's sprints (which outlive a killed
+# qmaster), then both daemons, each by the pids it recorded.
+cleanup () {
+	for p in $(pgrep -f "$TRASH_DIRECTORY/sprints" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
+	sh "$CLUSTER/stop-sge.sh" "$BASE" >/dev/null 2>&1
+	sh "$CLUSTER/stop-sshd.sh" "$SSHD_DIR" >/dev/null 2>&1
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# sge_jobs_named TEXT: how many jobs in the queue have TEXT in their name.
+sge_jobs_named () {
+	qstat -xml -u '*' | grep -c "<JB_name>[^<]*$1[^<]*</JB_name>"
+}
+
+# wait_live ID [SECONDS]: poll status until sprint ID's job runs.
+wait_running () {
+	i=0
+	while [ $i -lt $((${2:-30} * 5)) ]; do
+		hl status --spec "{\"sprint_id\":\"$1\"}" || return 1
+		test "$(json_field out .data.sprints.0.state)" = running &&
+		return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "sprint $1 never ran" >&2
+	cat out >&2
+	return 1
+}
+
+test_expect_success SGE 'setup: a Grid Engine cell, an sshd that reaches it, the config' '
+	sh "$CLUSTER/start-sge.sh" "$BASE" 2>sge-start.err &&
+	. "$BASE/env.sh" &&
+	port=$("$HPCLOOP_TEST_TOOL" free-port) &&
+	"$CLUSTER/start-sshd.sh" "$SSHD_DIR" "$port" 2>sshd-start.err &&
+	# Remote qsub finds the cell through the session environment, as a
+	# site profile would set it.
+	echo "SetEnv SGE_ROOT=$SGE_ROOT SGE_CELL=$SGE_CELL SGE_QMASTER_PORT=$SGE_QMASTER_PORT SGE_EXECD_PORT=$SGE_EXECD_PORT" \
+		>>"$SSHD_DIR/sshd_config" &&
+	kill -HUP "$(cat "$SSHD_DIR/sshd.pid")" &&
+	sleep 0.5 &&
+	me=$(id -un) &&
+	for c in sge sgefail sgehang; do
+		case $c in
+		sge) env="{}" ;;
+		sgefail) env="{FAKE_AGENT_FAIL_STEP: research}" ;;
+		sgehang) env="{FAKE_AGENT_HANG_STEP: research}" ;;
+		esac
+		cat <<-YAML || return 1
+		  $c:
+		    transport: ssh
+		    host: 127.0.0.1
+		    port: $port
+		    user: $me
+		    key: $SSHD_DIR/id_ed25519
+		    known_hosts: $SSHD_DIR/known_hosts
+		    scheduler: sge
+		    working_dir: $TRASH_DIRECTORY/sprints/$c
+		    query_interval_s: 1
+		    query_burst: 100
+		    environment: $env
+		YAML
+	done >clusters.yaml &&
+	cat >hpcloop.yaml <<-YAML &&
+	version: 1
+	agent_command: "$FAKE_AGENT -p --output-format stream-json --verbose"
+	heartbeat_interval_s: 1
+	watchdog_grace_s: 2
+	clusters:
+	$(cat clusters.yaml)
+	studies:
+	  demo: {cluster: sge, red_team_max_rounds: 1, max_sprint_duration_hours: 1, metric: {name: val_loss, direction: minimize}}
+	  bad: {cluster: sgefail, red_team_max_rounds: 1, max_sprint_duration_hours: 1, metric: {name: val_loss, direction: minimize}}
+	  hang: {cluster: sgehang, red_team_max_rounds: 1, max_sprint_duration_hours: 1, metric: {name: val_loss, direction: minimize}}
+	YAML
+	"$HPCLOOP_BIN" init >/dev/null
+'
+
+test_expect_success SGE 'a sprint past its time limit is submitted with h_rt and s_rt' '
+	hl submit-flow --spec "{\"study\":\"hang\",\"idea\":\"hang past the limit\",\"time_limit_s\":20}" &&
+	slow=$(json_field out .data.sprint_id) &&
+	slow_dir=$(json_field out .data.directory) &&
+	grep -x "#\\$ -l h_rt=20" "$slow_dir/run_sprint.sh" &&
+	grep -x "#\\$ -l s_rt=15" "$slow_dir/run_sprint.sh" &&
+	grep -x "#\\$ -S /bin/bash" "$slow_dir/run_sprint.sh"
+'
+
+test_expect_success SGE 'a sprint over ssh runs on SGE to completed; status shows the qacct evidence' '
+	hl submit-flow --spec "{\"study\":\"demo\",\"idea\":\"complete on sge\"}" &&
+	test_json_field out .data.state submitted &&
+	ok=$(json_field out .data.sprint_id) &&
+	job=$(json_field out .data.job_id) &&
+	echo "$job" | grep -Eq "^[1-9][0-9]*$" &&
+	wait_state "$ok" completed 40 &&
+	test_json_field out .data.sprints.0.job_id "$job" &&
+	test_json_field out .data.sprints.0.evidence.scheduler.evidence.source sge &&
+	test_json_field out .data.sprints.0.evidence.scheduler.evidence.seen qacct &&
+	test_json_field out .data.sprints.0.evidence.scheduler.state completed &&
+	qacct -j "$job" >acct.out &&
+	grep "^jobname  *hpl-$ok *$" acct.out &&
+	grep "^exit_status  *0 *$" acct.out
+'
+
+test_expect_success SGE 'a job that exits non-zero is failed, with qacct exit_status' '
+	hl submit-flow --spec "{\"study\":\"bad\",\"idea\":\"fail on sge\"}" &&
+	bad=$(json_field out .data.sprint_id) &&
+	wait_state "$bad" failed 40 &&
+	test_json_field out .data.sprints.0.evidence.scheduler.state failed &&
+	test "$(json_field out .data.sprints.0.evidence.scheduler.evidence.exit_status)" != 0
+'
+
+test_expect_success SGE 'cancel qdels a running job; the sprint ends cancelled' '
+	hl submit-flow --spec "{\"study\":\"hang\",\"idea\":\"hang to be cancelled\"}" &&
+	hung=$(json_field out .data.sprint_id) &&
+	hung_job=$(json_field out .data.job_id) &&
+	wait_running "$hung" &&
+	test_json_field out .data.sprints.0.evidence.scheduler.evidence.sge_state r &&
+	hl cancel --spec "{\"sprint_id\":\"$hung\"}" &&
+	wait_state "$hung" cancelled 40 &&
+	! qstat -j "$hung_job" >/dev/null 2>&1
+'
+
+test_expect_success SGE 'a job option sge cannot take is refused by name and nothing is queued' '
+	before=$(qstat -xml -u "*" | grep -c "<JB_job_number>" || :) &&
+	test_expect_code 2 hl submit-flow --spec "{\"study\":\"demo\",\"idea\":\"bad option\",\"job_options\":{\"partition\":\"debug\"}}" &&
+	test_json_field out .error_code scheduler_rejected &&
+	json_field out .message | grep -q "partition" &&
+	test_expect_code 2 hl submit-flow --spec "{\"study\":\"demo\",\"idea\":\"hostile mem\",\"job_options\":{\"mem\":\"4G -l h_rt=1\"}}" &&
+	test_json_field out .error_code scheduler_rejected &&
+	json_field out .message | grep -q "mem" &&
+	test "$(qstat -xml -u "*" | grep -c "<JB_job_number>" || :)" = "$before"
+'
+
+test_expect_success SGE 'killed after qsub, before the journal knew the job: the retry adopts it, no duplicate' '
+	spec="{\"study\":\"hang\",\"idea\":\"crash after qsub\",\"idempotency_key\":\"sge-crash\"}" &&
+	HPCLOOP_FAULT=submit.after_sched "$HPCLOOP_BIN" submit-flow --spec "$spec" >crash.out 2>crash.err
+	test $? = 137 &&
+	test ! -s crash.out &&
+	hl submit-flow --spec "$spec" &&
+	test_json_field out .data.state submitted &&
+	crash=$(json_field out .data.sprint_id) &&
+	crash_job=$(json_field out .data.job_id) &&
+	test "$(sge_jobs_named "$crash")" = 1 &&
+	qstat -j "$crash_job" | grep -x "context: *hpcloop_run=$crash" &&
+	hl events --spec "{\"subject\":\"$crash\",\"type\":\"sprint.submitted\"}" &&
+	test_json_field out .data.count 1 &&
+	wait_running "$crash" &&
+	test "$(sge_jobs_named "$crash")" = 1
+'
+
+test_expect_success SGE 'past its time limit the job reports itself timed_out (SIGUSR1 at s_rt)' '
+	wait_state "$slow" timed_out 45 &&
+	test_json_field out .data.sprints.0.evidence.scheduler.state timed_out &&
+	grep -q "SIGUSR1" "$slow_dir/completion.json"
+'
+
+test_expect_success SGE 'qmaster stopped: scheduler_unavailable (exit 2 for submit and cancel), nothing finished' '
+	qm=$(cat "$BASE/qmaster/qmaster.pid") &&
+	kill -9 "$qm" &&
+	cluster_wait_dead "$qm" sge_qmaster 10 &&
+	hl status --spec "{\"sprint_id\":\"$crash\"}" &&
+	test_json_field out .partial_errors.0.code scheduler_unavailable &&
+	test_json_field out .data.clusters.sgehang.error scheduler_unavailable &&
+	test_json_field out .data.sprints.0.state running &&
+	test_expect_code 2 hl submit-flow --spec "{\"study\":\"demo\",\"idea\":\"no qmaster\"}" &&
+	test_json_field out .error_code scheduler_unavailable &&
+	test_expect_code 2 hl cancel --spec "{\"sprint_id\":\"$crash\"}" &&
+	test_json_field out .error_code scheduler_unavailable &&
+	hl events --spec "{\"subject\":\"$crash\",\"type\":\"sprint.finished\"}" &&
+	test_json_field out .data.count 0 &&
+	hl status --spec "{\"sprint_id\":\"$crash\"}" &&
+	test_json_field out .data.sprints.0.state running
+'
+
+test_done
