@@ -51,7 +51,10 @@ sge_jobs_named () {
 	qstat -xml -u '*' | grep -c "<JB_name>[^<]*$1[^<]*</JB_name>"
 }
 
-# wait_live ID [SECONDS]: poll status until sprint ID's job runs.
+# sge_job_gone JOB: the queue no longer holds JOB.
+sge_job_gone () { ! qstat -j "$1" >/dev/null 2>&1; }
+
+# wait_running ID [SECONDS]: poll status until sprint ID's job runs.
 wait_running () {
 	i=0
 	while [ $i -lt $((${2:-30} * 5)) ]; do
@@ -124,6 +127,9 @@ test_expect_success SGE 'a sprint past its time limit is submitted with h_rt and
 '
 
 test_expect_success SGE 'a sprint over ssh runs on SGE to completed; status shows the qacct evidence' '
+	# The failing one (next step) runs meanwhile.
+	hl submit-flow --spec "{\"study\":\"bad\",\"idea\":\"fail on sge\"}" &&
+	bad=$(json_field out .data.sprint_id) &&
 	hl submit-flow --spec "{\"study\":\"demo\",\"idea\":\"complete on sge\"}" &&
 	test_json_field out .data.state submitted &&
 	ok=$(json_field out .data.sprint_id) &&
@@ -140,8 +146,6 @@ test_expect_success SGE 'a sprint over ssh runs on SGE to completed; status show
 '
 
 test_expect_success SGE 'a job that exits non-zero is failed, with qacct exit_status' '
-	hl submit-flow --spec "{\"study\":\"bad\",\"idea\":\"fail on sge\"}" &&
-	bad=$(json_field out .data.sprint_id) &&
 	wait_state "$bad" failed 40 &&
 	test_json_field out .data.sprints.0.evidence.scheduler.state failed &&
 	test "$(json_field out .data.sprints.0.evidence.scheduler.evidence.exit_status)" != 0
@@ -152,10 +156,34 @@ test_expect_success SGE 'cancel qdels a running job; the sprint ends cancelled' 
 	hung=$(json_field out .data.sprint_id) &&
 	hung_job=$(json_field out .data.job_id) &&
 	wait_running "$hung" &&
-	test_json_field out .data.sprints.0.evidence.scheduler.evidence.sge_state r &&
+	json_field out .data.sprints.0.evidence.scheduler.evidence.sge_state |
+		grep -qx "[rt]" &&
 	hl cancel --spec "{\"sprint_id\":\"$hung\"}" &&
 	wait_state "$hung" cancelled 40 &&
-	! qstat -j "$hung_job" >/dev/null 2>&1
+	cluster_wait 30 sge_job_gone "$hung_job"
+'
+
+test_expect_success SGE 'a queued job deleted behind our back: running while accounting may lag, then lost' '
+	qmod -d "all.q" >/dev/null &&
+	hl submit-flow --spec "{\"study\":\"demo\",\"idea\":\"deleted while queued\"}" &&
+	gone=$(json_field out .data.sprint_id) &&
+	gone_job=$(json_field out .data.job_id) &&
+	hl status --spec "{\"sprint_id\":\"$gone\"}" &&
+	test_json_field out .data.sprints.0.evidence.scheduler.state pending &&
+	test_json_field out .data.sprints.0.evidence.scheduler.evidence.sge_state qw &&
+	qdel "$gone_job" >/dev/null &&
+	qmod -e "all.q" >/dev/null &&
+	hl status --spec "{\"sprint_id\":\"$gone\"}" &&
+	test_json_field out .data.sprints.0.state running &&
+	test_json_field out .data.sprints.0.evidence.scheduler.state running &&
+	json_field out .data.sprints.0.evidence.scheduler.evidence.detail |
+		grep -q "no accounting record yet" &&
+	mark=$TRASH_DIRECTORY/sprints/sge/.hpcloop-local/sge/gone/$gone_job &&
+	test -f "$mark" &&
+	echo $(($(date +%s) - 3600)) >"$mark" &&
+	hl status --spec "{\"sprint_id\":\"$gone\"}" &&
+	test_json_field out .data.sprints.0.state lost &&
+	test_json_field out .data.sprints.0.evidence.scheduler.state lost
 '
 
 test_expect_success SGE 'a job option sge cannot take is refused by name and nothing is queued' '
