@@ -321,19 +321,24 @@ out:
 
 /*
  * The jobs of the queue of 's' (sched_sge_parse_qstat), from one
- * "qstat -xml" ('tasks': each task on its own, "-g d").  '*out' is new.
+ * "qstat -xml -s prsz" ('tasks': each task on its own, "-g d"): the
+ * live jobs, and the last ones that finished (state "z", as many as
+ * the qmaster keeps: finished_jobs, 100 by default), whose accounting
+ * record may not be written yet.  '*out' is new.
  */
 static int queue_jobs(struct sched *s, json_t **out, int tasks,
 		      struct err *err)
 {
 	struct sched_sge *g = s->priv;
 	struct exec_result res;
-	const char *argv[8];
+	const char *argv[10];
 	int n = 0, r = -1;
 
 	*out = NULL;
 	argv[n++] = "qstat";
 	argv[n++] = "-xml";
+	argv[n++] = "-s";
+	argv[n++] = "prsz";
 	if (tasks) {
 		argv[n++] = "-g";
 		argv[n++] = "d";
@@ -494,12 +499,17 @@ out:
 }
 
 /*
- * The state of 'id', which left the queue, from the accounting
- * 'records' of its job, or from its marks when there is no record yet.
+ * The state of 'id', which left the queue ('finished': the qmaster
+ * still lists it as finished), from the accounting 'records' of its
+ * job, or from its marks when there is no record yet.
  */
 static json_t *ended_state(struct sched *s, const char *id,
-			   const json_t *records, long long now)
+			   const json_t *records, int finished,
+			   long long now)
 {
+	const char *detail = finished ?
+		"finished; no accounting record yet" :
+		"left the queue; no accounting record yet";
 	const json_t *rec = sched_sge_qacct_find(records, id);
 	struct err e = ERR_INIT;
 	long long since, deleted;
@@ -541,8 +551,7 @@ static json_t *ended_state(struct sched *s, const char *id,
 	if (now - since < SGE_ACCT_GRACE_S)
 		return json_pack("{s:s, s:{s:s, s:s, s:I}}", "state",
 				 "running", "evidence", "source", "sge",
-				 "detail", "left the queue; no accounting "
-				 "record yet", "gone_for_s",
+				 "detail", detail, "gone_for_s",
 				 (json_int_t)(now - since));
 	mark_remove(s, "gone", id);
 	return json_pack("{s:s, s:{s:s, s:s, s:I}}", "state", "lost",
@@ -568,6 +577,7 @@ static int sge_query(struct sched *s, json_t **out, const json_t *job_ids,
 {
 	json_t *result = json_object(), *queue = NULL, *gone = json_array();
 	json_t *in_error = json_array(), *records = NULL, *v;
+	json_t *finished = json_object();
 	const json_t *q;
 	unsigned long long job, last = 0;
 	unsigned long task;
@@ -598,7 +608,11 @@ static int sge_query(struct sched *s, json_t **out, const json_t *job_ids,
 			continue;
 		}
 		q = sched_sge_qstat_find(queue, id);
-		if (!q) {
+		if (!q || strchr(json_string_value(json_object_get(q,
+							"state")), 'z')) {
+			if (q)
+				json_object_set_new(finished, id,
+						    json_true());
 			json_object_set_new(result, id, json_null());
 			json_array_append(gone, v);
 			continue;
@@ -623,8 +637,9 @@ static int sge_query(struct sched *s, json_t **out, const json_t *job_ids,
 				goto out;
 			last = job;
 		}
-		json_object_set_new(result, id, ended_state(s, id, records,
-							    now));
+		json_object_set_new(result, id, ended_state(
+			s, id, records, json_object_get(finished, id) != NULL,
+			now));
 	}
 	*out = result;
 	result = NULL;
@@ -634,6 +649,7 @@ out:
 	json_decref(queue);
 	json_decref(gone);
 	json_decref(in_error);
+	json_decref(finished);
 	json_decref(records);
 	return r;
 }
@@ -758,7 +774,11 @@ static int sge_find(struct sched *s, json_t **out, const char *run_id,
 		r = 0;
 		goto out;
 	}
-	/* Queued or running: by name, then by the context variable. */
+	/*
+	 * Queued or running: by name, then by the context variable.  Just
+	 * finished (kept by the qmaster, perhaps not yet in the
+	 * accounting): by name.
+	 */
 	if (queue_jobs(s, &queue, 0, err) < 0)
 		goto out;
 	json_array_foreach(queue, i, e) {
@@ -766,6 +786,12 @@ static int sge_find(struct sched *s, json_t **out, const char *run_id,
 						"name")), run_id))
 			continue;
 		key = json_string_value(json_object_get(e, "job"));
+		if (strchr(json_string_value(json_object_get(e, "state")),
+			   'z')) {
+			/* Finished: qstat -j knows it no more; as qacct. */
+			json_object_set_new(seen, key, json_true());
+			continue;
+		}
 		if (json_object_get(seen, key) || n >= SGE_IDS_PER_CALL)
 			continue;
 		json_object_set_new(seen, key, json_false());

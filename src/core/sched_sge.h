@@ -74,8 +74,9 @@ int sched_sge_parse_qstat(json_t **out, const char *xml, size_t len,
 
 /*
  * The entry of 'jobs' (from sched_sge_parse_qstat) for the id 'id':
- * "N" (any task of job N; a running one first) or "N.T" (task T of
- * the array N, matching a task range too).  Borrowed, or NULL when the
+ * "N" (any task of job N) or "N.T" (task T of the array N, matching a
+ * task range too); a running entry first, then another live one, then
+ * a finished one ("qstat -s z": state "z").  Borrowed, or NULL when the
  * queue does not hold it.
  */
 const json_t *sched_sge_qstat_find(const json_t *jobs, const char *id);
@@ -101,7 +102,8 @@ const json_t *sched_sge_qacct_find(const json_t *records, const char *id);
  * The state of a job still in the queue whose SGE state code is 'code'
  * ("qw", "hqw", "r", "t", "Eqw", "dr", ...): pending, running,
  * requeued (Rq, Rr), failed for an error state (E), cancelled for a
- * job being deleted (d); unknown for a code SGE does not document.
+ * job being deleted (d); unknown for a code SGE does not document,
+ * and for "z" (a finished job: its state is in the accounting).
  */
 enum sched_state sched_sge_queue_state(const char *code);
 

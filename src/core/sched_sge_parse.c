@@ -541,11 +541,25 @@ static int task_in(const char *tasks, unsigned long task)
 	return 0;
 }
 
+/*
+ * How much the queue entry 'e' says about its job: a running task most,
+ * then any other live one, then a finished one (state "z") least.
+ */
+static int rank(const json_t *e)
+{
+	const char *code = json_string_value(json_object_get(e, "state"));
+
+	if (strchr(code, 'z'))
+		return 1;
+	return sched_sge_queue_state(code) == SCHED_RUNNING ? 3 : 2;
+}
+
 const json_t *sched_sge_qstat_find(const json_t *jobs, const char *id)
 {
 	unsigned long long job, n;
 	unsigned long task;
 	const json_t *e, *best = NULL;
+	int best_rank = 0;
 	const char *tasks;
 	size_t i;
 
@@ -559,12 +573,10 @@ const json_t *sched_sge_qstat_find(const json_t *jobs, const char *id)
 		tasks = json_string_value(json_object_get(e, "tasks"));
 		if (task && (!tasks || !task_in(tasks, task)))
 			continue;
-		if (task)
-			return e;
-		if (!best || sched_sge_queue_state(json_string_value(
-				json_object_get(e, "state"))) ==
-		    SCHED_RUNNING)
+		if (rank(e) > best_rank) {
 			best = e;
+			best_rank = rank(e);
+		}
 	}
 	return best;
 }
@@ -702,7 +714,7 @@ const json_t *sched_sge_qacct_find(const json_t *records, const char *id)
 
 enum sched_state sched_sge_queue_state(const char *code)
 {
-	if (!code || !*code || !word_of(code, "", 16))
+	if (!code || !*code || !word_of(code, "", 16) || strchr(code, 'z'))
 		return SCHED_UNKNOWN;
 	if (strchr(code, 'E'))
 		return SCHED_FAILED;

@@ -333,6 +333,35 @@ static void test_sched_sge_qstat(void **state)
 	err_release(&err);
 }
 
+/* A finished job ("qstat -s z") counts only when nothing live does. */
+static void test_sched_sge_qstat_finished(void **state)
+{
+	static const char xml[] =
+		"<job_info>\n<job_info>\n"
+		"<job_list state=\"zombie\"><JB_job_number>5</JB_job_number>"
+		"<JB_name>hpl-sp-1</JB_name><state>z</state>"
+		"<tasks>1</tasks></job_list>\n"
+		"<job_list state=\"pending\"><JB_job_number>5</JB_job_number>"
+		"<state>qw</state><tasks>2</tasks></job_list>\n"
+		"<job_list state=\"zombie\"><JB_job_number>6</JB_job_number>"
+		"<state>z</state></job_list>\n"
+		"</job_info>\n</job_info>\n";
+	struct err err = ERR_INIT;
+	json_t *jobs = NULL;
+
+	(void)state;
+	assert_int_equal(sched_sge_parse_qstat(&jobs, xml, strlen(xml), &err),
+			 0);
+	assert_string_equal(json_string_value(json_object_get(
+		sched_sge_qstat_find(jobs, "5"), "state")), "qw");
+	assert_string_equal(json_string_value(json_object_get(
+		sched_sge_qstat_find(jobs, "5.1"), "state")), "z");
+	assert_string_equal(json_string_value(json_object_get(
+		sched_sge_qstat_find(jobs, "6"), "state")), "z");
+	assert_int_equal(sched_sge_queue_state("z"), SCHED_UNKNOWN);
+	json_decref(jobs);
+}
+
 static void test_sched_sge_qstat_empty(void **state)
 {
 	static const char empty[] =
@@ -586,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_sched_sge_job_name),
 		cmocka_unit_test(test_sched_sge_split_id),
 		cmocka_unit_test(test_sched_sge_qstat),
+		cmocka_unit_test(test_sched_sge_qstat_finished),
 		cmocka_unit_test(test_sched_sge_qstat_empty),
 		cmocka_unit_test(test_sched_sge_qstat_refused),
 		cmocka_unit_test(test_sched_sge_qacct),
