@@ -54,6 +54,12 @@ sge_jobs_named () {
 # sge_job_gone JOB: the queue no longer holds JOB.
 sge_job_gone () { ! qstat -j "$1" >/dev/null 2>&1; }
 
+# sge_job_in_error JOB: JOB is in an error state (Eqw).
+sge_job_in_error () {
+	qstat -xml | grep -A4 "<JB_job_number>$1</JB_job_number>" |
+		grep -q "<state>E"
+}
+
 # wait_running ID [SECONDS]: poll status until sprint ID's job runs.
 wait_running () {
 	i=0
@@ -184,6 +190,25 @@ test_expect_success SGE 'a queued job deleted behind our back: running while acc
 	hl status --spec "{\"sprint_id\":\"$gone\"}" &&
 	test_json_field out .data.sprints.0.state lost &&
 	test_json_field out .data.sprints.0.evidence.scheduler.state lost
+'
+
+test_expect_success SGE 'a job SGE cannot start (Eqw) is failed, with its error reason' '
+	qmod -d "all.q" >/dev/null &&
+	hl submit-flow --spec "{\"study\":\"demo\",\"idea\":\"error state\"}" &&
+	eqw=$(json_field out .data.sprint_id) &&
+	eqw_job=$(json_field out .data.job_id) &&
+	eqw_dir=$(json_field out .data.directory) &&
+	mv "$eqw_dir" "$eqw_dir.away" &&
+	qmod -e "all.q" >/dev/null &&
+	cluster_wait 30 sge_job_in_error "$eqw_job" &&
+	mv "$eqw_dir.away" "$eqw_dir" &&
+	hl status --spec "{\"sprint_id\":\"$eqw\"}" &&
+	test_json_field out .data.sprints.0.state failed &&
+	test_json_field out .data.sprints.0.evidence.scheduler.state failed &&
+	test_json_field out .data.sprints.0.evidence.scheduler.evidence.sge_state Eqw &&
+	json_field out .data.sprints.0.evidence.scheduler.evidence.error_reason |
+		grep -q "chdir" &&
+	qdel "$eqw_job" >/dev/null
 '
 
 test_expect_success SGE 'a job option sge cannot take is refused by name and nothing is queued' '
