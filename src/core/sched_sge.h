@@ -1,15 +1,17 @@
 /*
- * sched_sge.h: the pure parts of the Son of Grid Engine scheduler
- * (sched_sge_parse.c), shared by sched_sge.c and its unit tests.
+ * sched_sge.h: the parts of the Son of Grid Engine scheduler shared by
+ * its files: the pure ones (sched_sge_parse.c, also for the unit
+ * tests), and the commands that look (sched_sge_cmd.c).
  *
  * Nothing here runs a command or touches a file: it reads what qsub,
  * qstat -xml and qacct printed, maps SGE's states onto sched.h's, and
  * writes the "#$" header lines of a job script.  What SGE printed is
  * not trusted: job names come from other users, and a reply may be cut
  * short or garbled; anything not of the expected shape is refused
- * rather than guessed at.  The operations themselves (qsub, qstat,
- * qacct, qdel over the cluster's transport) are in sched_sge.c, which
- * alone owns the table sched_sge_ops.
+ * rather than guessed at.  The operations (qsub, qstat, qacct, qdel
+ * over the cluster's transport) are in sched_sge.c, which alone owns
+ * the table sched_sge_ops, and sched_sge_cmd.c (the looking commands,
+ * and find).
  */
 #ifndef HPCLOOP_SCHED_SGE_H
 #define HPCLOOP_SCHED_SGE_H
@@ -19,6 +21,7 @@
 #include "buf.h"
 #include "err.h"
 #include "sched.h"
+#include "transport.h"
 
 /* The longest job name SGE is given (its own limit is larger). */
 #define SGE_NAME_MAX 100
@@ -28,6 +31,23 @@
 
 /* The parallel environment "cpus" asks for when "pe" does not say. */
 #define SGE_DEFAULT_PE "smp"
+
+/* The most any one SGE command may print that we keep. */
+#define SGE_OUT_MAX (16 * 1024 * 1024)
+
+/* Seconds any one SGE command may take. */
+#define SGE_CMD_TIMEOUT_S 120
+
+/* Seconds a job may be gone from the queue with no accounting record. */
+#define SGE_ACCT_GRACE_S 120
+
+/* Most ids on one qdel or qstat -j command line. */
+#define SGE_IDS_PER_CALL 200
+
+/* What the handle keeps. */
+struct sched_sge {
+	char *user;		/* the cluster's user for qstat -u, or NULL */
+};
 
 /*
  * The "#$" lines for 'req'->job_options and 'req'->time_limit_s (the
@@ -122,5 +142,64 @@ enum sched_state sched_sge_acct_state(const json_t *rec);
  */
 int sched_sge_split_id(const char *id, unsigned long long *job_out,
 		       unsigned long *task_out);
+
+/*
+ * 1 when 'run_id' can be a context value and part of a job name: 1 to
+ * 64 letters, digits, '_', '.' or '-'.
+ */
+int sched_sge_good_run_id(const char *run_id);
+
+/* ------------------------------------------------------------------ */
+/* The commands that look (sched_sge_cmd.c)                            */
+/* ------------------------------------------------------------------ */
+
+/* Copy the first line of 'b' (at most 200 bytes, printable) into 'out'. */
+void sched_sge_first_line(char *out, size_t size, const struct buf *b);
+
+/* 1 when the text of 'b' says the qmaster could not be reached. */
+int sched_sge_qmaster_down(const struct buf *b);
+
+/*
+ * Run 'argv' on the cluster of 's' into 'res' (initialised here with
+ * SGE_OUT_MAX; the caller releases it), within SGE_CMD_TIMEOUT_S.  A
+ * program the cluster lacks is ERR_SCHEDULER_UNAVAILABLE naming it;
+ * the transport's other errors pass up.
+ */
+int sched_sge_run(struct sched *s, struct exec_result *res,
+		  const char *const *argv, struct err *err);
+
+/* ERR_SCHEDULER_UNAVAILABLE for the command 'what' that failed: -1. */
+int sched_sge_command_failed(struct sched *s, const char *what,
+			     const struct exec_result *res, struct err *err);
+
+/*
+ * The jobs of the queue (sched_sge_parse_qstat) from one "qstat -xml
+ * -s prsz" ('tasks': each task on its own, "-g d"), for the cluster's
+ * user: the live jobs and those that just finished (state "z").
+ */
+int sched_sge_queue_jobs(struct sched *s, json_t **out, int tasks,
+			 struct err *err);
+
+/*
+ * The records (sched_sge_parse_qacct) of "qacct -j 'which'" (a job
+ * number or a name pattern); empty when qacct has none.
+ */
+int sched_sge_acct_records(struct sched *s, json_t **out, const char *which,
+			   struct err *err);
+
+/* "qstat -j 'ids'" (comma-separated numbers) into 'res'. */
+int sched_sge_job_details(struct sched *s, struct exec_result *res,
+			  const char *ids, struct err *err);
+
+/*
+ * The value of the line "KEY: value" of job 'job' in the "qstat -j"
+ * text 'text' into 'out' ('size' bytes, printable only); "" if none.
+ */
+void sched_sge_job_detail(char *out, size_t size, const char *text,
+			  const char *job, const char *key);
+
+/* The 'find' operation of sched.h (by job name, then context). */
+int sched_sge_find(struct sched *s, json_t **out, const char *run_id,
+		   struct err *err);
 
 #endif

@@ -88,6 +88,20 @@ int sched_sge_split_id(const char *id, unsigned long long *job_out,
 	return 0;
 }
 
+int sched_sge_good_run_id(const char *run_id)
+{
+	size_t n;
+
+	if (!run_id || !*run_id || strlen(run_id) > 64)
+		return 0;
+	for (n = 0; run_id[n]; n++) {
+		if (!isalnum((unsigned char)run_id[n]) &&
+		    !strchr("_.-", run_id[n]))
+			return 0;
+	}
+	return 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Directives                                                          */
 /* ------------------------------------------------------------------ */
@@ -99,7 +113,8 @@ static const char *option_text(const json_t *opts, const char *key,
 	const json_t *v = json_object_get(opts, key);
 
 	if (json_is_integer(v)) {
-		snprintf(tmp, tmp_len, "%lld", (long long)json_integer_value(v));
+		snprintf(tmp, tmp_len, "%lld",
+			 (long long)json_integer_value(v));
 		return tmp;
 	}
 	return json_string_value(v);

@@ -251,6 +251,56 @@ static void test_sched_sge_split_id(void **state)
 		assert_int_equal(sched_sge_split_id(bad[i], &job, &task), -1);
 }
 
+static void test_sched_sge_run_ids(void **state)
+{
+	char big[80];
+
+	(void)state;
+	assert_true(sched_sge_good_run_id("sp-1a2b3c"));
+	assert_true(sched_sge_good_run_id("A_b.c-9"));
+	assert_false(sched_sge_good_run_id(""));
+	assert_false(sched_sge_good_run_id(NULL));
+	assert_false(sched_sge_good_run_id("a,b"));
+	assert_false(sched_sge_good_run_id("a=b"));
+	assert_false(sched_sge_good_run_id("a b"));
+	assert_false(sched_sge_good_run_id("a*"));
+	assert_false(sched_sge_good_run_id("\xc3\xa9"));
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_false(sched_sge_good_run_id(big));
+}
+
+/* The lines of one job among several in "qstat -j" text. */
+static void test_sched_sge_job_detail(void **state)
+{
+	static const char text[] =
+		"==============================================================\n"
+		"job_number:                 10\n"
+		"job_name:                   hpl-sp-abc123\n"
+		"context:                    hpcloop_run=sp-abc123\n"
+		"==============================================================\n"
+		"job_number:                 101\n"
+		"context:                    hpcloop_run=other\n"
+		"error reason          1:      12/03/2026 05:45:35 [0:19025]: "
+		"error: can't chdir to /x: No such file\x01\n";
+	char out[64];
+
+	(void)state;
+	sched_sge_job_detail(out, sizeof(out), text, "10", "context");
+	assert_string_equal(out, "hpcloop_run=sp-abc123");
+	sched_sge_job_detail(out, sizeof(out), text, "101", "context");
+	assert_string_equal(out, "hpcloop_run=other");
+	sched_sge_job_detail(out, sizeof(out), text, "1", "context");
+	assert_string_equal(out, "");
+	sched_sge_job_detail(out, sizeof(out), text, "10", "error reason");
+	assert_string_equal(out, "");
+	/* Cut to the buffer, printable only. */
+	sched_sge_job_detail(out, 20, text, "101", "error reason");
+	assert_int_equal(strlen(out), 19);
+	sched_sge_job_detail(out, sizeof(out), text, "101", "error reason");
+	assert_null(strchr(out, '\x01'));
+}
+
 /* ------------------------------------------------------------------ */
 /* qstat -xml                                                          */
 /* ------------------------------------------------------------------ */
@@ -614,6 +664,8 @@ int main(void)
 		cmocka_unit_test(test_sched_sge_job_id),
 		cmocka_unit_test(test_sched_sge_job_name),
 		cmocka_unit_test(test_sched_sge_split_id),
+		cmocka_unit_test(test_sched_sge_run_ids),
+		cmocka_unit_test(test_sched_sge_job_detail),
 		cmocka_unit_test(test_sched_sge_qstat),
 		cmocka_unit_test(test_sched_sge_qstat_finished),
 		cmocka_unit_test(test_sched_sge_qstat_empty),
