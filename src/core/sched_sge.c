@@ -98,6 +98,34 @@ static void mark_remove(struct sched *s, const char *kind, const char *id)
 /* Submitting                                                          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Check that the paths of 'req' mean to qsub what they say: -o and -e
+ * read "host:path,path" and expand $JOB_ID and the like, and a word
+ * that starts with '-' is an option.  Paths hpcloop makes have none of
+ * these; a working_dir that does is refused, not rewritten.
+ */
+static int check_paths(struct sched *s, const struct sched_submit *req,
+		       struct err *err)
+{
+	const char *const paths[] = { req->stdout_path, req->stderr_path,
+				      req->workdir, req->script_path };
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		const char *p = paths[i];
+
+		if (!p)
+			continue;
+		if (p[0] == '-' || strpbrk(p, i < 2 ? ",:$\n" : ",\n"))
+			return err_set(err, ERR_SCHEDULER_REJECTED,
+				       "cluster '%s': sge cannot be given the "
+				       "path %s (a leading '-', or ',', ':' or "
+				       "'$' in an output path)",
+				       s->cluster_name, p);
+	}
+	return 0;
+}
+
 /* Check that the script of 'req' exists (when it is under workdir). */
 static int check_script(struct sched *s, const struct sched_submit *req,
 			struct err *err)
@@ -178,7 +206,7 @@ static int sge_submit(struct sched *s, char **job_id_out,
 	/* The options are refused here as the script's header would be. */
 	buf_init(&header, 64 * 1024);
 	if (sched_sge_directives(&header, req, err) < 0 ||
-	    check_script(s, req, err) < 0)
+	    check_paths(s, req, err) < 0 || check_script(s, req, err) < 0)
 		goto out;
 	sched_sge_job_name(name, req->name ? req->name : req->comment);
 	buf_addf(&ctx, "hpcloop_run=%s", req->comment);

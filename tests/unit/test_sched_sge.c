@@ -22,6 +22,7 @@
 #include "err.h"
 #include "sched.h"
 #include "sched_sge.h"
+#include "transport.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -655,6 +656,98 @@ static void test_sched_sge_acct_states(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Submissions refused before qsub runs                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Paths qsub would read as something else, a run id that cannot be a
+ * context value, and a bad option are refused before any command runs
+ * (PATH is emptied: a qsub run would fail otherwise, as not found).
+ */
+static void test_sched_sge_submit_refused(void **state)
+{
+	static const struct { const char *field, *value, *needle; } bad[] = {
+		{ "stdout", "/tmp/a,b/job.out", "/tmp/a,b/job.out" },
+		{ "stdout", "/tmp/host:x/job.out", "host:x" },
+		{ "stderr", "/tmp/$JOB_ID/job.err", "$JOB_ID" },
+		{ "stderr", "-e/job.err", "-e/job.err" },
+		{ "workdir", "-wd", "-wd" },
+		{ "script", "-b", "-b" },
+		{ "comment", "a,b=c", "a,b=c" },
+		{ "comment", "", "run id" },
+		{ "mem", "4G -l h_rt=1", "'mem'" },
+	};
+	struct transport *t = NULL;
+	struct sched *sc = NULL;
+	struct err err = ERR_INIT;
+	json_t *cluster = json_pack("{s:s, s:s}", "scheduler", "sge", "user",
+				    "someone");
+	char *saved = getenv("PATH") ? xstrdup(getenv("PATH")) : NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(transport_open(&t, NULL, &err), 0);
+	assert_int_equal(sched_open(&sc, t, cluster, "hpc", "/tmp/sge-unit",
+				    &err), 0);
+	setenv("PATH", "/nonexistent-for-test", 1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sched_submit req;
+		json_t *opts = json_object();
+		char *id = NULL;
+
+		memset(&req, 0, sizeof(req));
+		req.name = "hpl-sp-1";
+		req.comment = "sp-1";
+		req.workdir = "/tmp/w";
+		req.script_path = "/tmp/w/run_sprint.sh";
+		req.stdout_path = "/tmp/w/job.out";
+		req.stderr_path = "/tmp/w/job.err";
+		req.job_options = opts;
+		if (!strcmp(bad[i].field, "stdout"))
+			req.stdout_path = bad[i].value;
+		else if (!strcmp(bad[i].field, "stderr"))
+			req.stderr_path = bad[i].value;
+		else if (!strcmp(bad[i].field, "workdir"))
+			req.workdir = bad[i].value;
+		else if (!strcmp(bad[i].field, "script"))
+			req.script_path = bad[i].value;
+		else if (!strcmp(bad[i].field, "comment"))
+			req.comment = bad[i].value;
+		else
+			json_object_set_new(opts, bad[i].field,
+					    json_string(bad[i].value));
+		assert_int_equal(sched_submit(sc, &id, &req, &err), -1);
+		assert_null(id);
+		if (err.code != ERR_SCHEDULER_REJECTED ||
+		    !strstr(err.message, bad[i].needle))
+			fail_msg("%s=%s: %s", bad[i].field, bad[i].value,
+				 err.message);
+		err_release(&err);
+		json_decref(opts);
+	}
+	/* Good words, but no script there: nothing to submit. */
+	{
+		struct sched_submit req;
+		char *id = NULL;
+
+		memset(&req, 0, sizeof(req));
+		req.name = "hpl-sp-1";
+		req.comment = "sp-1";
+		req.workdir = "/tmp/sge-unit-no-such-dir";
+		req.script_path = "/tmp/sge-unit-no-such-dir/run_sprint.sh";
+		assert_int_equal(sched_submit(sc, &id, &req, &err), -1);
+		assert_int_equal(err.code, ERR_PRECONDITION_FAILED);
+		err_release(&err);
+	}
+	if (saved)
+		setenv("PATH", saved, 1);
+	free(saved);
+	sched_close(sc);
+	transport_close(t);
+	json_decref(cluster);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -674,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_sched_sge_qacct_refused),
 		cmocka_unit_test(test_sched_sge_queue_states),
 		cmocka_unit_test(test_sched_sge_acct_states),
+		cmocka_unit_test(test_sched_sge_submit_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
