@@ -318,7 +318,9 @@ static json_t *ended_state(struct sched *s, const char *id,
 	json_t *ev;
 
 	if (rec) {
+		/* Terminal: the caller asks no more, and ids come back. */
 		mark_remove(s, "gone", id);
+		mark_remove(s, "deleted", id);
 		st = sched_sge_acct_state(rec);
 		ev = json_pack("{s:s, s:s, s:O, s:O, s:O}", "source", "sge",
 			       "seen", "qacct", "failed",
@@ -333,6 +335,7 @@ static json_t *ended_state(struct sched *s, const char *id,
 	mark_read(s, &deleted, "deleted", id);
 	if (deleted) {
 		mark_remove(s, "gone", id);
+		mark_remove(s, "deleted", id);
 		return json_pack("{s:s, s:{s:s, s:s}}", "state", "cancelled",
 				 "evidence", "source", "sge", "detail",
 				 "deleted with qdel before it left an "

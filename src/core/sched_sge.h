@@ -104,8 +104,9 @@ const json_t *sched_sge_qstat_find(const json_t *jobs, const char *id);
 /*
  * The records of a "qacct -j" answer as a new array of {"jobnumber",
  * "taskid" (a string: "undefined" for a job that is not an array),
- * "jobname", "failed" (integer), "failed_reason", "exit_status"
- * (integer), "category", "ru_wallclock" (seconds)}, in the order
+ * "jobname", "owner", "failed" (integer), "failed_reason",
+ * "exit_status" (integer), "category", "ru_wallclock" (seconds)}, in
+ * the order
  * printed.  A record without jobnumber, failed or exit_status is
  * ERR_SCHEDULER_UNAVAILABLE (a garbled answer).
  */

@@ -266,6 +266,7 @@ int sched_sge_find(struct sched *s, json_t **out, const char *run_id,
 		   struct err *err)
 {
 	json_t *queue = NULL, *records = NULL, *seen = json_object(), *e;
+	struct sched_sge *g = s->priv;
 	struct exec_result res;
 	struct buf list = BUF_INIT, pattern = BUF_INIT;
 	const char *key, **ids = NULL;
@@ -322,6 +323,12 @@ int sched_sge_find(struct sched *s, json_t **out, const char *run_id,
 	if (sched_sge_acct_records(s, &records, buf_str(&pattern), err) < 0)
 		goto out;
 	json_array_foreach(records, i, e) {
+		const char *owner = json_string_value(json_object_get(e,
+								      "owner"));
+
+		/* qacct -j lists every user's jobs: ours only. */
+		if (g->user && owner && strcmp(owner, g->user))
+			continue;
 		if (name_has_run(json_string_value(json_object_get(e,
 						"jobname")), run_id))
 			json_object_set_new(seen, json_string_value(

@@ -633,7 +633,8 @@ static int acct_line(json_t *rec, char *line)
 	} else if (!strcmp(key, "ru_wallclock")) {
 		json_object_set_new(rec, key, json_integer(wallclock(val)));
 	} else if (!strcmp(key, "jobnumber") || !strcmp(key, "taskid") ||
-		   !strcmp(key, "jobname") || !strcmp(key, "category")) {
+		   !strcmp(key, "jobname") || !strcmp(key, "category") ||
+		   !strcmp(key, "owner")) {
 		if (!json_object_get(rec, key))
 			json_object_set_new(rec, key, json_string(val));
 	}

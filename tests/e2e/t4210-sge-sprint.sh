@@ -35,7 +35,10 @@ LSAN_OPTIONS="suppressions=$TEST_DIRECTORY/t3000-libssh2.supp:fast_unwind_on_mal
 export LSAN_OPTIONS
 
 # cleanup: the jobs of this script's sprints (which outlive a killed
-# qmaster), then both daemons, each by the pids it recorded.
+# qmaster), then both daemons, each by the pids it recorded.  The last
+# step runs it (test_done removes the trash directory, and with it the
+# pid files, before the EXIT trap runs); the trap is for the scripts
+# that end early or fail, whose trash is kept.
 cleanup () {
 	for p in $(pgrep -f "$TRASH_DIRECTORY/sprints" 2>/dev/null); do
 		kill -9 "$p" 2>/dev/null
@@ -261,6 +264,16 @@ test_expect_success SGE 'qmaster stopped: scheduler_unavailable (exit 2 for subm
 	test_json_field out .data.count 0 &&
 	hl status --spec "{\"sprint_id\":\"$crash\"}" &&
 	test_json_field out .data.sprints.0.state running
+'
+
+test_expect_success SGE 'every daemon and job this script started is stopped' '
+	pids=$(cat "$BASE"/execd/*/execd.pid "$SSHD_DIR/sshd.pid") &&
+	test -n "$pids" &&
+	cleanup &&
+	for p in $pids; do
+		! cluster_pid_alive "$p" || { echo "$p still runs"; return 1; }
+	done &&
+	test -z "$(pgrep -f "$TRASH_DIRECTORY/sprints")"
 '
 
 test_done

@@ -490,6 +490,7 @@ static const char qacct_text[] =
 	"==============================================================\n"
 	"qname        all.q               \n"
 	"hostname     vm                  \n"
+	"owner        root                \n"
 	"jobname      sig2.sh             \n"
 	"jobnumber    8                   \n"
 	"taskid       1                   \n"
@@ -532,6 +533,8 @@ static void test_sched_sge_qacct(void **state)
 				"ru_wallclock")), 7);
 	assert_string_equal(json_string_value(json_object_get(r, "jobname")),
 			    "sig2.sh");
+	assert_string_equal(json_string_value(json_object_get(r, "owner")),
+			    "root");
 	assert_ptr_equal(sched_sge_qacct_find(recs, "8.1"), r);
 	assert_null(sched_sge_qacct_find(recs, "8"));
 	assert_null(sched_sge_qacct_find(recs, "8.2"));
