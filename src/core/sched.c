@@ -29,6 +29,7 @@ static const char *const state_names[] = {
 static const struct sched_ops *const kinds[] = {
 	&sched_local_ops,
 	&sched_slurm_ops,
+	&sched_sge_ops,
 };
 
 #define KIND_COUNT (sizeof(kinds) / sizeof(kinds[0]))

@@ -230,5 +230,7 @@ int sched_find(struct sched *s, json_t **out, const char *run_id,
 extern const struct sched_ops sched_local_ops;
 /* The slurm scheduler's table (sched_slurm.c). */
 extern const struct sched_ops sched_slurm_ops;
+/* Son of Grid Engine's table (sched_sge.c). */
+extern const struct sched_ops sched_sge_ops;
 
 #endif
