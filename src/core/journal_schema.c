@@ -369,6 +369,22 @@ static const char *const migrations[] = {
 	"  created_at TEXT NOT NULL,"
 	"  UNIQUE (study, after_result_id, mode));"
 	"CREATE INDEX sprints_loop_state ON sprints(loop_id, state);",
+	/*
+	 * 5: campaign memory.  interviews holds the intent of each campaign
+	 * (interview: its goal, budget, task count, abort rule and
+	 * parameters, as JSON beside the goal that recall searches), with
+	 * the newest result of its study when it was given, so that recall
+	 * can say what happened after it.
+	 */
+	"CREATE TABLE interviews ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  study TEXT NOT NULL REFERENCES studies(name),"
+	"  goal TEXT NOT NULL,"
+	"  intent TEXT NOT NULL DEFAULT '{}',"
+	"  after_result_id INTEGER NOT NULL DEFAULT 0,"
+	"  created_at TEXT NOT NULL);"
+	"CREATE INDEX interviews_study ON interviews(study, seq);",
 };
 
 const char *const *journal_migrations(size_t *count_out)

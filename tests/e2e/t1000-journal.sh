@@ -12,7 +12,7 @@ test_expect_success 'init creates the config and the journal' '
 
 test_expect_success SQLITE3 'the journal is in WAL mode at the current version' '
 	test "$(sqlite3 .hpcloop/journal.db "PRAGMA journal_mode")" = wal &&
-	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 4
+	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 5
 '
 
 test_expect_success 'init again changes nothing and says so' '
@@ -57,7 +57,7 @@ test_expect_success 'doctor reports a healthy journal and config' '
 	for c in journal_integrity journal_schema_version journal_foreign_keys sprint_states config; do
 		grep -q "\"name\":\"$c\",\"ok\":true" checks || { echo "$c"; return 1; }
 	done &&
-	test_json_field out .data.journal.schema_version 4 &&
+	test_json_field out .data.journal.schema_version 5 &&
 	test_json_field out .data.journal.integrity ok
 '
 
@@ -133,6 +133,13 @@ INSERT INTO results (study, loop_id, iteration, sprint_id, metric,
 INSERT INTO ideas (id, study, loop_id, mode, text, created_at)
 	VALUES ('id-000001', 'demo', 'lp-000001', 'brief', 'try x', 't');
 EOF
+cat >v4.sql <<\EOF
+INSERT INTO studies (name, cluster, created_at, updated_at)
+	VALUES ('demo', 'local', 't', 't');
+INSERT INTO results (study, metric, status, description, commit_sha,
+	created_at)
+	VALUES ('demo', 0.5, 'keep', 'baseline', 'abc1234', 't');
+EOF
 echo "INSERT INTO results (study, status, created_at) VALUES ('demo', 'bogus', 't');" >status.sql
 echo "INSERT INTO results (study, sprint_id, status, created_at) VALUES ('demo', 'sp-000001', 'discard', 't');" >twice.sql
 echo "INSERT INTO results (study, sprint_id, status, created_at) VALUES ('demo', 'sp-000001', 'requeued', 't');" >requeue.sql
@@ -143,7 +150,7 @@ test_expect_success SQLITE3 'a journal of schema version 2 migrates forward, kee
 	q v2.db <v2.sql &&
 	hl events --journal v2.db &&
 	test_json_field out .data.count 1 &&
-	test "$(q v2.db "PRAGMA user_version")" = 4 &&
+	test "$(q v2.db "PRAGMA user_version")" = 5 &&
 	q v2.db "SELECT id, state FROM sprints ORDER BY id" >got &&
 	printf "sp-000001|completed\nsp-000002|pending\n" >want &&
 	test_cmp want got &&
@@ -170,7 +177,7 @@ test_expect_success SQLITE3 'a journal of schema version 3 migrates to 4, keepin
 	"$HPCLOOP_TEST_TOOL" journal-old 3 v3.db &&
 	q v3.db <v3.sql &&
 	hl events --journal v3.db &&
-	test "$(q v3.db "PRAGMA user_version")" = 4 &&
+	test "$(q v3.db "PRAGMA user_version")" = 5 &&
 	q v3.db "SELECT id, state, count, iteration, runs FROM loops ORDER BY id" >got &&
 	printf "lp-000001|running|5|2|2\nlp-000002|stopped|1|0|0\n" >want &&
 	test_cmp want got &&
@@ -180,6 +187,17 @@ test_expect_success SQLITE3 'a journal of schema version 3 migrates to 4, keepin
 	test "$(q v3.db "SELECT mode, text FROM ideas")" = "agent|try x" &&
 	test "$(q v3.db "SELECT count(*) FROM meta_analyses")" = 0 &&
 	test -z "$(q v3.db "PRAGMA foreign_key_check")"
+'
+
+test_expect_success SQLITE3 'a journal of schema version 4 migrates to 5, keeping its results; interviews starts empty' '
+	"$HPCLOOP_TEST_TOOL" journal-old 4 v4.db &&
+	q v4.db <v4.sql &&
+	hl recall --journal v4.db &&
+	test_json_field out .data.count 0 &&
+	test "$(q v4.db "PRAGMA user_version")" = 5 &&
+	test "$(q v4.db "SELECT id, status, commit_sha FROM results")" = "1|keep|abc1234" &&
+	test "$(q v4.db "SELECT count(*) FROM interviews")" = 0 &&
+	test -z "$(q v4.db "PRAGMA foreign_key_check")"
 '
 
 test_expect_success SQLITE3 'the ledger refuses a status outside its list and a second row per sprint' '
