@@ -24,6 +24,7 @@ struct jobgen_request {
 	int time_limit_s;	 /* 0: from the study */
 	const char *sprint_id;	 /* "sp-xxxxxx" */
 	const char *sprint_dir;	 /* absolute (or remote-home relative) */
+	const char *code_dir;	 /* the code's checkout in it, or NULL */
 };
 
 struct jobgen {

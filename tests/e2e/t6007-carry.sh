@@ -1,0 +1,203 @@
+#!/bin/sh
+test_description='code carries forward: each run of a loop starts from the
+best kept commit of the study'"'"'s git repository, a keep advances it, a
+discard leaves it; the ledger has every commit and shows a diff'
+. "$(dirname "$0")/lib.sh"
+
+q () { sqlite3 "$HPCLOOP_JOURNAL" "$@"; }
+
+# start STUDY COUNT: a loop of the agent proposer; its id in $loop.
+start () {
+	hl loop-start --spec "{\"study\":\"$1\",\"mode\":\"sprint\",\"count\":$2,\"proposer\":\"agent\"}" &&
+	loop=$(json_field out .data.loop_id)
+}
+
+# tick_until STATE [SECONDS]: tick $loop until it is STATE.
+tick_until () {
+	i=0
+	while [ $i -lt $((${2:-60} * 4)) ]; do
+		hl loop-tick --spec "{\"loop_id\":\"$loop\"}" || return 1
+		state=$(json_field out .data.loops.0.state)
+		[ "$state" = "$1" ] && return 0
+		sleep 0.25
+		i=$((i + 1))
+	done
+	echo "loop $loop still $state, wanted $1" >&2
+	return 1
+}
+
+# run_col N COLUMN: COLUMN of code_runs for the Nth run of $loop.
+run_col () {
+	q "SELECT c.$2 FROM code_runs c JOIN sprints s ON s.id = c.sprint_id WHERE s.loop_id = '$loop' ORDER BY json_extract(s.metadata, '\$.loop_iteration') LIMIT 1 OFFSET $(($1 - 1))"
+}
+
+# A repository path and a ref with spaces, quotes and $(): all inert.
+REPO="repo dir 'q' \$(touch pwned)"
+SRC="src dir \"x\" \$(touch pwned)"
+
+test_expect_success 'setup: a git repository with one commit, and a directory' '
+	command -v git >/dev/null &&
+	git init -q "$REPO" &&
+	printf "base line\n" >"$REPO/change.txt" &&
+	git -C "$REPO" add change.txt &&
+	git -C "$REPO" -c user.name=t -c user.email=t@t commit -q -m base &&
+	git -C "$REPO" branch "feature/x" &&
+	c0=$(git -C "$REPO" rev-parse HEAD) &&
+	mkdir "$SRC" && printf "print(1)\n" >"$SRC/train.py" &&
+	RED_TEAM_ROUNDS=0 setup_local_config "    code: {repo: \"repo dir '"'"'q'"'"' \$(touch pwned)\"}
+  copy:
+    cluster: local
+    metric: {name: loss, direction: minimize}
+    allow_loop: true
+    code: {dir: '"'"'src dir \"x\" \$(touch pwned)'"'"', checkout: work}
+  badref:
+    cluster: local
+    metric: {name: loss, direction: minimize}
+    allow_loop: true
+    code: {repo: \"repo dir '"'"'q'"'"' \$(touch pwned)\", ref: \"--output=leak \$(touch pwned)\"}
+  norepo:
+    cluster: local
+    metric: {name: loss, direction: minimize}
+    allow_loop: true
+    code: {repo: nowhere}" &&
+	export FAKE_AGENT_METRICS_FILE="$PWD/metrics" FAKE_AGENT_CODE_FILE="$PWD/codes"
+'
+
+test_expect_success SQLITE3 'a loop of three: run 1 kept, run 2 discarded, run 3 kept' '
+	printf "0.5\n0.6\n0.4\n" >metrics &&
+	printf "commit run one\nedit run two\ncommit run three\n" >codes &&
+	start demo 3 &&
+	tick_until finished 120 &&
+	q "SELECT iteration, status, metric FROM results WHERE loop_id = '"'"'$loop'"'"' ORDER BY id" >got &&
+	printf "1|keep|0.5\n2|discard|0.6\n3|keep|0.4\n" >want &&
+	test_cmp want got
+'
+
+test_expect_success SQLITE3 'the first run starts from HEAD at loop start; runs 2 and 3 from run 1' '
+	c1=$(run_col 1 commit_sha) && c2=$(run_col 2 commit_sha) &&
+	c3=$(run_col 3 commit_sha) &&
+	for c in "$c0" "$c1" "$c2" "$c3"; do
+		echo "$c" | grep -E -q "^[0-9a-f]{40}$" || return 1
+	done &&
+	test "$c1" != "$c0" && test "$c2" != "$c1" && test "$c3" != "$c2" &&
+	test "$(q "SELECT source FROM study_code WHERE study = '"'"'demo'"'"'")" = "$REPO" &&
+	d1=$(q "SELECT directory FROM sprints s JOIN code_runs c ON c.sprint_id = s.id ORDER BY s.created_at LIMIT 1") &&
+	test "$(run_col 1 worktree)" = "$(cd "$d1" && pwd -P)/code" &&
+	grep -rl --exclude-dir=code "is checked out in .code/." "$d1" >prompts &&
+	test -s prompts &&
+	test "$(run_col 1 base_commit)" = "$c0" &&
+	test "$(run_col 2 base_commit)" = "$c1" &&
+	test "$(run_col 3 base_commit)" = "$c1" &&
+	test "$(q "SELECT base_commit FROM study_code WHERE study = '"'"'demo'"'"'")" = "$c0" &&
+	test "$(git -C "$REPO" rev-parse "$c2^")" = "$c1" &&
+	test "$(git -C "$REPO" rev-parse "$c3^")" = "$c1" &&
+	test "$(git -C "$REPO" rev-parse "$c1^")" = "$c0" &&
+	test "$(git -C "$REPO" rev-parse HEAD)" = "$c0"
+'
+
+test_expect_success SQLITE3 'the agent committed runs 1 and 3; hpcloop committed what run 2 left, with its author' '
+	test "$(run_col 1 committed_by)" = agent &&
+	test "$(run_col 2 committed_by)" = hpcloop &&
+	test "$(run_col 3 committed_by)" = agent &&
+	test "$(git -C "$REPO" log -1 --format=%an "$c2")" = hpcloop &&
+	git -C "$REPO" log -1 --format=%s "$c2" | grep -q "left uncommitted" &&
+	test "$(git -C "$REPO" show "$c2:change.txt")" = "$(printf "base line\nrun one\nrun two")"
+'
+
+test_expect_success SQLITE3 'the ledger has every run'"'"'s commit; the best ends at run 3'"'"'s' '
+	hl ledger --spec "{\"study\":\"demo\"}" &&
+	test_json_field out .data.rows.0.commit "$c1" &&
+	test_json_field out .data.rows.1.commit "$c2" &&
+	test_json_field out .data.rows.2.commit "$c3" &&
+	test_json_field out .data.code.best_commit "$c3" &&
+	test_json_field out .data.code.base_commit "$c0" &&
+	test_json_field out .data.code.kind repo &&
+	test "$(q "SELECT count(*) FROM events WHERE type = '"'"'code.best_advanced'"'"'")" = 2 &&
+	git -C "$REPO" for-each-ref --format="%(objectname)" refs/hpcloop/demo/ | sort >got &&
+	printf "%s\n" "$c1" "$c2" "$c3" | sort >want &&
+	test_cmp want got
+'
+
+test_expect_success SQLITE3 'ledger diff shows run 2'"'"'s change against the best' '
+	s2=$(run_col 2 sprint_id) &&
+	hl ledger --spec "{\"study\":\"demo\",\"diff\":\"$s2\"}" &&
+	test_json_field out .data.diff.best_commit "$c3" &&
+	test_json_field out .data.diff.run_commit "$c2" &&
+	test_json_field out .data.diff.started_from "$c1" &&
+	test_json_field out .data.diff.truncated false &&
+	json_field out .data.diff.text >diff &&
+	grep -q "^+run two" diff &&
+	grep -q "^-run three" diff &&
+	s3=$(run_col 3 sprint_id) &&
+	hl ledger --spec "{\"study\":\"demo\",\"diff\":\"$s3\"}" &&
+	test_json_field out .data.diff.text ""
+'
+
+for p in carry.after_checkout carry.after_commit; do
+	test_expect_success SQLITE3 "a tick killed at $p is finished by the next: one checkout, one commit" '
+		printf "0.3\n" >metrics &&
+		printf "edit after a crash\n" >codes &&
+		start demo 1 &&
+		tries=0 &&
+		until HPCLOOP_FAULT='"$p"' "$HPCLOOP_BIN" loop-tick --spec "{\"loop_id\":\"$loop\"}" >crash.out 2>crash.err; test $? = 137; do
+			tries=$((tries + 1)); test $tries -lt 240 || return 1
+			sleep 0.25
+		done &&
+		tick_until finished 60 &&
+		test "$(q "SELECT count(*) FROM sprints WHERE loop_id = '"'"'$loop'"'"'")" = 1 &&
+		test "$(q "SELECT count(*) FROM results WHERE loop_id = '"'"'$loop'"'"'")" = 1 &&
+		c=$(run_col 1 commit_sha) &&
+		echo "$c" | grep -E -q "^[0-9a-f]{40}$" &&
+		test "$(run_col 1 committed_by)" = hpcloop &&
+		test "$(git -C "$REPO" show "$c:change.txt" | tail -1)" = "after a crash" &&
+		test "$(git -C "$REPO" rev-list --count "$(run_col 1 base_commit)..$c")" = 1 &&
+		test "$(q "SELECT count(*) FROM events WHERE type = '"'"'code.captured'"'"' AND subject = (SELECT sprint_id FROM code_runs c JOIN sprints s ON s.id = c.sprint_id WHERE s.loop_id = '"'"'$loop'"'"')")" = 1
+	'
+done
+
+test_expect_success 'ledger diff of a run without a checkout is not_found, exit 1' '
+	test_expect_code 1 hl ledger --spec "{\"study\":\"demo\",\"diff\":\"sp-000000\"}" &&
+	test_error out not_found
+'
+
+test_expect_success SQLITE3 'a directory is imported into a repository of hpcloop'"'"'s own and carried likewise' '
+	printf "0.5\n" >metrics &&
+	printf "commit tuned\n" >codes &&
+	FAKE_AGENT_CODE_DIR=work && export FAKE_AGENT_CODE_DIR &&
+	start copy 1 &&
+	tick_until finished 60 &&
+	unset FAKE_AGENT_CODE_DIR &&
+	test "$(q "SELECT status FROM results WHERE loop_id = '"'"'$loop'"'"'")" = keep &&
+	imp=sprints/copy/.hpcloop-code &&
+	test "$(git -C "$imp" show HEAD:train.py)" = "print(1)" &&
+	c=$(run_col 1 commit_sha) &&
+	test "$(git -C "$imp" rev-parse "$c^")" = "$(git -C "$imp" rev-parse HEAD)" &&
+	test "$(git -C "$imp" show "$c:change.txt")" = tuned &&
+	test ! -e "$SRC/.git" && test ! -e "$SRC/change.txt" &&
+	hl ledger --spec "{\"study\":\"copy\"}" &&
+	test_json_field out .data.code.kind dir &&
+	test_json_field out .data.code.best_commit "$c"
+'
+
+test_expect_success SQLITE3 'a hostile ref is inert: precondition_failed, nothing submitted' '
+	start badref 1 &&
+	test_expect_code 1 hl loop-tick --spec "{\"loop_id\":\"$loop\"}" &&
+	test_error out precondition_failed &&
+	test ! -e leak && test ! -e "$REPO/leak" &&
+	test "$(q "SELECT count(*) FROM sprints WHERE loop_id = '"'"'$loop'"'"' AND job_id IS NOT NULL")" = 0 &&
+	test "$(q "SELECT count(*) FROM study_code WHERE study = '"'"'badref'"'"'")" = 0
+'
+
+test_expect_success SQLITE3 'a repository that is not one is precondition_failed' '
+	start norepo 1 &&
+	test_expect_code 1 hl loop-tick --spec "{\"loop_id\":\"$loop\"}" &&
+	test_error out precondition_failed &&
+	grep -q "not a git repository" out
+'
+
+test_expect_success 'nothing hostile ran' '
+	test ! -e pwned && test ! -e "$REPO/pwned" && test ! -e sprints/pwned &&
+	! find . -name pwned | grep -q .
+'
+
+test_done
