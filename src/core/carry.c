@@ -7,7 +7,6 @@
 
 #include "buf.h"
 #include "carry.h"
-#include "cluster.h"
 #include "config.h"
 #include "context.h"
 #include "fault.h"
@@ -191,6 +190,19 @@ static int git_must(struct transport *t, const char *what,
 			    what, git_said(&res, said, sizeof(said)));
 	exec_result_release(&res);
 	return r;
+}
+
+/* The transport of the cluster 'name' of 'cfg' (no scheduler needed). */
+static int open_transport(struct transport **out, const struct config *cfg,
+			  const char *name, struct err *err)
+{
+	const json_t *cl = config_cluster(cfg, name);
+
+	*out = NULL;
+	if (!cl)
+		return err_set(err, ERR_CONFIG_INVALID, "no cluster '%s' in %s",
+			       name ? name : "", cfg->path);
+	return transport_open(out, cl, err);
 }
 
 /* "--git-dir=" 'dir' into 'b'. */
@@ -701,7 +713,7 @@ int carry_capture(struct journal *j, const struct config *cfg,
 		  const json_t *sprint, struct err *err)
 {
 	const char *id = json_string_value(json_object_get(sprint, "id"));
-	struct cluster c = CLUSTER_INIT;
+	struct transport *t = NULL;
 	json_t *run = NULL, *code = NULL;
 	struct captured cap;
 	char note[512] = "", *commit = NULL;
@@ -717,12 +729,12 @@ int carry_capture(struct journal *j, const struct config *cfg,
 	if (row_steal(j, &code, "SELECT * FROM study_code WHERE study = ?",
 		      json_pack("[O]", json_object_get(run, "study")),
 		      err) < 0 ||
-	    cluster_open(&c, cfg,
-			 json_string_value(json_object_get(sprint, "cluster")),
-			 err) < 0)
+	    open_transport(&t, cfg,
+			   json_string_value(json_object_get(sprint, "cluster")),
+			   err) < 0)
 		goto out;
 	memset(&cap, 0, sizeof(cap));
-	if (commit_run(c.t, &commit, &cap.by, note, sizeof(note), run,
+	if (commit_run(t, &commit, &cap.by, note, sizeof(note), run,
 		       json_string_value(json_object_get(code, "git_dir")),
 		       err) < 0)
 		goto out;
@@ -731,7 +743,7 @@ int carry_capture(struct journal *j, const struct config *cfg,
 	cap.note = note[0] ? note : NULL;
 	r = in_tx(j, store_capture, &cap, err);
 out:
-	cluster_release(&c);
+	transport_close(t);
 	json_decref(run);
 	json_decref(code);
 	free(commit);
@@ -861,7 +873,7 @@ static char *utf8_clean(const char *s, size_t len)
 int carry_diff(struct journal *j, json_t **out, const struct config *cfg,
 	       const char *study, const char *sprint_id, struct err *err)
 {
-	struct cluster c = CLUSTER_INIT;
+	struct transport *t = NULL;
 	json_t *row = NULL;
 	struct exec_result res;
 	struct buf gd = BUF_INIT;
@@ -897,10 +909,10 @@ int carry_diff(struct journal *j, json_t **out, const struct config *cfg,
 				"record it");
 		goto out;
 	}
-	if (cluster_open(&c, cfg,
-			 json_string_value(json_object_get(
-			     config_study(cfg, study), "cluster")),
-			 err) < 0)
+	if (open_transport(&t, cfg,
+			   json_string_value(json_object_get(
+			       config_study(cfg, study), "cluster")),
+			   err) < 0)
 		goto out;
 	{
 		const char *diff[] = {
@@ -911,7 +923,7 @@ int carry_diff(struct journal *j, json_t **out, const struct config *cfg,
 		    json_string_value(json_object_get(row, "commit_sha")),
 		    "--", NULL};
 
-		if (git(c.t, &res, diff, err) < 0)
+		if (git(t, &res, diff, err) < 0)
 			goto out;
 	}
 	if (res.exit_code != 0) {
@@ -928,7 +940,7 @@ int carry_diff(struct journal *j, json_t **out, const struct config *cfg,
 			 "max_bytes", CARRY_DIFF_MAX);
 	r = 0;
 out:
-	cluster_release(&c);
+	transport_close(t);
 	exec_result_release(&res);
 	buf_release(&gd);
 	json_decref(row);

@@ -195,6 +195,42 @@ test_expect_success SQLITE3 'a repository that is not one is precondition_failed
 	grep -q "not a git repository" out
 '
 
+# The same diff through the ssh transport, against a real sshd: the
+# hostile repository path crosses a remote shell as quoted data.
+SSHD_DIR="$TRASH_DIRECTORY/sshd"
+XDG_RUNTIME_DIR="$TRASH_DIRECTORY/run"
+export XDG_RUNTIME_DIR
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
+unset SSH_AUTH_SOCK HPCLOOP_SSH_KEY_PASSPHRASE
+LSAN_OPTIONS="suppressions=$TEST_DIRECTORY/t3000-libssh2.supp:fast_unwind_on_malloc=0:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
+port=$("$HPCLOOP_TEST_TOOL" free-port)
+if "$SRC_DIR/tests/cluster/start-sshd.sh" "$SSHD_DIR" "$port" 2>"$TRASH_DIRECTORY/sshd-start.log"
+then
+	test_set_prereq SSHD
+	trap '"$SRC_DIR/tests/cluster/stop-sshd.sh" "$SSHD_DIR"' EXIT
+else
+	case ",${HPCLOOP_REQUIRE:-}," in
+	*,sshd,*)
+		test_expect_success 'sshd starts (HPCLOOP_REQUIRE names sshd)' '
+			cat "$TRASH_DIRECTORY/sshd-start.log" && false
+		' ;;
+	esac
+fi
+
+test_expect_success SSHD,SQLITE3 'ledger diff runs git on the study'"'"'s cluster over ssh' '
+	cp hpcloop.yaml local.yaml &&
+	sed -i "s|^studies:|  far:\n    transport: ssh\n    host: 127.0.0.1\n    port: $port\n    user: $(id -un)\n    key: $SSHD_DIR/id_ed25519\n    known_hosts: $SSHD_DIR/known_hosts\n    scheduler: slurm\n&|" hpcloop.yaml &&
+	sed -i "/^  demo:/,/^  copy:/ s/^    cluster: local/    cluster: far/" hpcloop.yaml &&
+	before=$(grep -c "Starting session" "$SSHD_DIR/sshd.log" || :) &&
+	s2=$(q "SELECT c.sprint_id FROM code_runs c WHERE c.commit_sha = '"'"'$c2'"'"'") &&
+	hl ledger --spec "{\"study\":\"demo\",\"diff\":\"$s2\"}" &&
+	json_field out .data.diff.text >diff &&
+	grep -q "^+run two" diff &&
+	test "$(grep -c "Starting session" "$SSHD_DIR/sshd.log")" -gt "$before" &&
+	cp local.yaml hpcloop.yaml
+'
+
 test_expect_success 'nothing hostile ran' '
 	test ! -e pwned && test ! -e "$REPO/pwned" && test ! -e sprints/pwned &&
 	! find . -name pwned | grep -q .
