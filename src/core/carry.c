@@ -268,7 +268,7 @@ static int import_dir(struct transport *t, const char *repo, const char *dir,
 	{
 		const char *init[] = {"init", "-q", "--", repo, NULL};
 		const char *add[] = {buf_str(&gd), buf_str(&wt), "add", "-A",
-				     "--", ".", NULL};
+				     NULL};
 		const char *commit[] = {buf_str(&gd), buf_str(&wt),
 					"commit", "-q", "--no-verify",
 					"--allow-empty", "-m",
@@ -309,10 +309,18 @@ static int insert_base(struct journal *j, void *arg, struct err *err)
 	int r;
 
 	ids_now(now);
+	/* A code base the config no longer names starts again. */
 	if (exec_steal(j, NULL,
-		       "INSERT OR IGNORE INTO study_code (study, kind, source, "
-		       "git_dir, ref, base_commit, best_commit, created_at, "
-		       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       "INSERT INTO study_code (study, kind, source, git_dir, "
+		       "ref, base_commit, best_commit, created_at, updated_at) "
+		       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (study) "
+		       "DO UPDATE SET kind = excluded.kind, source = "
+		       "excluded.source, git_dir = excluded.git_dir, ref = "
+		       "excluded.ref, base_commit = excluded.base_commit, "
+		       "best_commit = excluded.best_commit, best_result_id = "
+		       "NULL, best_sprint_id = NULL, updated_at = "
+		       "excluded.updated_at WHERE kind <> excluded.kind OR "
+		       "source <> excluded.source",
 		       json_pack("[s,s,s,s,s,s,s,s,s]", b->study, b->kind,
 				 b->source, b->git_dir, b->ref, b->commit,
 				 b->commit, now, now),
@@ -345,22 +353,22 @@ static int base_of(const struct carry_submit *cs, struct transport *t,
 	int r = -1;
 
 	memset(&b, 0, sizeof(b));
-	if (row_steal(cs->j, row_out,
-		      "SELECT * FROM study_code WHERE study = ?",
-		      json_pack("[s]", cs->study), err) < 0)
-		return -1;
-	if (*row_out)
-		return 0;
 	b.study = cs->study;
 	b.loop_id = cs->loop_id;
 	b.ref = json_string_value(json_object_get(code, "ref"));
-	if (json_object_get(code, "repo")) {
-		b.kind = "repo";
-		b.source = json_string_value(json_object_get(code, "repo"));
+	b.kind = json_object_get(code, "repo") ? "repo" : "dir";
+	b.source = json_string_value(json_object_get(code, b.kind));
+	if (row_steal(cs->j, row_out,
+		      "SELECT * FROM study_code WHERE study = ? AND kind = ? "
+		      "AND source = ?",
+		      json_pack("[s,s,s]", cs->study, b.kind, b.source),
+		      err) < 0)
+		return -1;
+	if (*row_out)
+		return 0;
+	if (!strcmp(b.kind, "repo")) {
 		repo = cluster_path(cs->cfg, study, b.source);
 	} else {
-		b.kind = "dir";
-		b.source = json_string_value(json_object_get(code, "dir"));
 		sprints = context_sprints_dir(cs->cfg, cs->study);
 		buf_addf(&rev, "%s/%s", sprints, CARRY_IMPORT_NAME);
 		repo = buf_detach(&rev, NULL);
@@ -620,7 +628,7 @@ static int commit_run(struct transport *t, char **commit_out,
 	buf_addf(&msg, "hpcloop: what run %s left uncommitted", id);
 	{
 		const char *add[] = {buf_str(&gd), buf_str(&wt), "add", "-A",
-				     "--", ".", NULL};
+				     NULL};
 		const char *staged[] = {buf_str(&gd), buf_str(&wt), "diff",
 					"--cached", "--quiet", NULL};
 		const char *commit[] = {buf_str(&gd), buf_str(&wt), "commit",

@@ -231,6 +231,26 @@ test_expect_success SSHD,SQLITE3 'ledger diff runs git on the study'"'"'s cluste
 	cp local.yaml hpcloop.yaml
 '
 
+test_expect_success SQLITE3 'a study whose config names another repository starts again from it' '
+	git init -q second &&
+	printf "second\n" >second/change.txt &&
+	git -C second add change.txt &&
+	git -C second -c user.name=t -c user.email=t@t commit -q -m second &&
+	n0=$(git -C second rev-parse HEAD) &&
+	sed -i "/^  demo:/,/^  copy:/ s|^    code: .*|    code: {repo: second}|" hpcloop.yaml &&
+	printf "0.9\n" >metrics &&
+	printf "commit on the second\n" >codes &&
+	start demo 1 &&
+	tick_until finished 60 &&
+	test "$(run_col 1 base_commit)" = "$n0" &&
+	c=$(run_col 1 commit_sha) &&
+	test "$(git -C second rev-parse "$c^")" = "$n0" &&
+	test "$(q "SELECT base_commit FROM study_code WHERE study = '"'"'demo'"'"'")" = "$n0" &&
+	test "$(q "SELECT status FROM results WHERE loop_id = '"'"'$loop'"'"'")" = discard &&
+	test "$(q "SELECT best_commit FROM study_code WHERE study = '"'"'demo'"'"'")" = "$n0" &&
+	test "$(q "SELECT count(*) FROM events WHERE type = '"'"'code.based'"'"' AND subject = '"'"'demo'"'"'")" = 2
+'
+
 test_expect_success 'nothing hostile ran' '
 	test ! -e pwned && test ! -e "$REPO/pwned" && test ! -e sprints/pwned &&
 	! find . -name pwned | grep -q .
