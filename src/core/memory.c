@@ -129,18 +129,18 @@ out:
 /* ---------------------------------------------------------------- */
 
 /*
- * Cut the string member 'key' of 'o' to MEMORY_TEXT_MAX bytes (at a
+ * Cut the string member 'key' of 'o' to 'max' bytes (at a
  * UTF-8 boundary, "..." added); '*cut' is set when it was.
  */
-static void cut_text(json_t *o, const char *key, int *cut)
+static void cut_text_to(json_t *o, const char *key, size_t max, int *cut)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 	struct buf b = BUF_INIT;
 	size_t n;
 
-	if (!s || strlen(s) <= MEMORY_TEXT_MAX)
+	if (!s || strlen(s) <= max)
 		return;
-	n = MEMORY_TEXT_MAX;
+	n = max;
 	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
 		n--;
 	buf_add(&b, s, n);
@@ -148,6 +148,45 @@ static void cut_text(json_t *o, const char *key, int *cut)
 	json_object_set_new(o, key, json_string(buf_str(&b)));
 	buf_release(&b);
 	*cut = 1;
+}
+
+/* cut_text_to() at MEMORY_TEXT_MAX. */
+static void cut_text(json_t *o, const char *key, int *cut)
+{
+	cut_text_to(o, key, MEMORY_TEXT_MAX, cut);
+}
+
+/*
+ * Cut what the parameters of the intent view 'o' say to
+ * MEMORY_PARAM_MAX bytes each: a longer description is cut, a longer
+ * range becomes its JSON text, cut.  '*cut' is set when one was.
+ */
+static void cut_params(json_t *o, int *cut)
+{
+	json_t *params = json_object_get(o, "parameters"), *v, *tmp;
+	const char *name;
+	char *text;
+
+	if (!json_is_object(params))
+		return;
+	json_object_foreach(params, name, v)
+	{
+		if (json_is_string(v)) {
+			tmp = json_pack("{s:O}", "t", v);
+			cut_text_to(tmp, "t", MEMORY_PARAM_MAX, cut);
+			json_object_set(params, name, json_object_get(tmp, "t"));
+			json_decref(tmp);
+			continue;
+		}
+		text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+		if (text && strlen(text) > MEMORY_PARAM_MAX) {
+			tmp = json_pack("{s:s}", "t", text);
+			cut_text_to(tmp, "t", MEMORY_PARAM_MAX, cut);
+			json_object_set(params, name, json_object_get(tmp, "t"));
+			json_decref(tmp);
+		}
+		free(text);
+	}
 }
 
 /* The span of results a campaign covers. */
@@ -371,6 +410,7 @@ static int summary_of(struct journal *j, json_t **out, const json_t *row,
 	cut_text(view, "goal", &cut);
 	cut_text(view, "abort_if", &cut);
 	cut_text(view, "notes", &cut);
+	cut_params(view, &cut);
 	*out = json_pack("{s:o, s:{s:o, s:o, s:o, s:o, s:I, s:o}, s:b}",
 			 "interview", view, "since", "results", counts,
 			 "params", params, "best", best, "metric", metric,

@@ -11,9 +11,9 @@
  * campaign runs from the result its study's ledger had reached when it
  * was given up to the one the next intent of the same study starts
  * from (or up to now).  Everything recall returns is bounded: a page of
- * at most MEMORY_LIMIT_MAX campaigns, text cut to MEMORY_TEXT_MAX bytes,
- * at most MEMORY_PARAMS_MAX parameters with MEMORY_VALUES_MAX values
- * each.
+ * at most MEMORY_LIMIT_MAX campaigns, text cut to MEMORY_TEXT_MAX bytes
+ * (what an intent says of each parameter to MEMORY_PARAM_MAX), at most
+ * MEMORY_PARAMS_MAX parameters tried with MEMORY_VALUES_MAX values each.
  */
 #ifndef HPCLOOP_MEMORY_H
 #define HPCLOOP_MEMORY_H
@@ -31,6 +31,7 @@ struct journal;
 #define MEMORY_LIMIT_DEFAULT 10
 #define MEMORY_LIMIT_MAX 50
 #define MEMORY_TEXT_MAX 400
+#define MEMORY_PARAM_MAX 200
 #define MEMORY_PARAMS_MAX 32
 #define MEMORY_VALUES_MAX 10
 

@@ -116,11 +116,17 @@ test_expect_success 'recall pages newest first' '
 
 test_expect_success 'recall output is bounded: long text is cut, truncated says so' '
 	long=$(awk "BEGIN { for (i = 0; i < 1000; i++) printf \"ab\" }") &&
-	hl interview --spec "{\"study\":\"demo\",\"goal\":\"$long\",\"notes\":\"é$long\"}" &&
+	hl interview --spec "{\"study\":\"demo\",\"goal\":\"$long\",\"notes\":\"é$long\",\"parameters\":{\"a\":\"$(echo "$long" | cut -c1-450)\",\"b\":{\"low\":0,\"high\":1,\"why\":\"$(echo "$long" | cut -c1-400)\"},\"c\":{\"low\":1,\"high\":2}}}" &&
 	hl recall --spec "{\"limit\":1}" &&
 	test_json_field out .data.campaigns.0.truncated true &&
 	goal=$(json_field out .data.campaigns.0.interview.goal) &&
 	test ${#goal} -le 403 &&
+	a=$(json_field out .data.campaigns.0.interview.parameters.a) &&
+	test ${#a} -le 203 &&
+	b=$(json_field out .data.campaigns.0.interview.parameters.b) &&
+	test ${#b} -le 203 && echo "$b" | grep -q "^{" &&
+	test_json_field out .data.campaigns.0.interview.parameters.c.high 2 &&
+	test $(wc -c <out) -lt 3000 &&
 	hl recall --spec "{\"text\":\"learning\"}" &&
 	test_json_field out .data.campaigns.0.truncated false
 '
