@@ -818,6 +818,10 @@ int loop_tick(struct journal *j, json_t **out, const struct config *cfg,
 	if ((!strcmp(state, "running") || !strcmp(state, "stopping")) &&
 	    advance_loop(&t, &live, err) < 0)
 		goto out;
+	/* A stopped loop's runs still finish and are recorded. */
+	if (!strcmp(state, "stopped") &&
+	    (refresh(&t, err) < 0 || record(&t, err) < 0))
+		goto out;
 	if (did_something(t.steps) && in_tx(&t, note_tick, t.steps, err) < 0)
 		goto out;
 	json_decref(live);

@@ -155,6 +155,29 @@ for p in carry.after_checkout carry.after_commit; do
 	'
 done
 
+test_expect_success SQLITE3 'a run that finishes after its loop stopped is still captured and recorded' '
+	printf "0.35\n" >metrics &&
+	printf "edit while stopping\n" >codes &&
+	start demo 2 &&
+	FAKE_AGENT_WAIT_FILE="$PWD/go" && export FAKE_AGENT_WAIT_FILE &&
+	hl loop-tick --spec "{\"loop_id\":\"$loop\"}" &&
+	unset FAKE_AGENT_WAIT_FILE &&
+	sprint=$(json_field out .data.loops.0.live.sprint_id) &&
+	hl loop-stop --spec "{\"loop_id\":\"$loop\"}" &&
+	tick_until stopped 30 &&
+	test "$(q "SELECT state FROM sprints WHERE id = '"'"'$sprint'"'"'")" != completed &&
+	touch go &&
+	wait_state "$sprint" completed 60 &&
+	test "$(q "SELECT count(*) FROM results WHERE sprint_id = '"'"'$sprint'"'"'")" = 0 &&
+	hl loop-tick --spec "{\"loop_id\":\"$loop\"}" &&
+	test_json_field out .data.loops.0.state stopped &&
+	c=$(q "SELECT commit_sha FROM results WHERE sprint_id = '"'"'$sprint'"'"'") &&
+	echo "$c" | grep -E -q "^[0-9a-f]{40}$" &&
+	test "$c" = "$(run_col 1 commit_sha)" &&
+	test "$(run_col 1 committed_by)" = hpcloop &&
+	rm -f go
+'
+
 test_expect_success 'ledger diff of a run without a checkout is not_found, exit 1' '
 	test_expect_code 1 hl ledger --spec "{\"study\":\"demo\",\"diff\":\"sp-000000\"}" &&
 	test_error out not_found
