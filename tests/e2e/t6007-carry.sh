@@ -218,6 +218,33 @@ test_expect_success SQLITE3 'a repository that is not one is precondition_failed
 	grep -q "not a git repository" out
 '
 
+# A study whose ref is a branch named with quotes and $() (git allows
+# them): written outside a test body, where no quote needs escaping.
+cat >refbranch.yaml <<\EOF
+  refbranch:
+    cluster: local
+    metric: {name: loss, direction: minimize}
+    allow_loop: true
+    code: {repo: "repo dir 'q' $(touch pwned)", ref: "try'q'\"$(touch_pwned)\""}
+EOF
+
+test_expect_success SQLITE3 'a branch named with quotes and $() is data: the first run starts from it' '
+	branch="try'"'"'q'"'"'\"\$(touch_pwned)\"" &&
+	tree=$(git -C "$REPO" write-tree) &&
+	alt=$(git -C "$REPO" -c user.name=t -c user.email=t@t commit-tree -p "$c0" -m alt "$tree") &&
+	git -C "$REPO" branch "$branch" "$alt" &&
+	cat refbranch.yaml >>hpcloop.yaml &&
+	printf "0.5\n" >metrics &&
+	printf "none\n" >codes &&
+	start refbranch 1 &&
+	tick_until finished 60 &&
+	test "$(run_col 1 base_commit)" = "$alt" &&
+	test "$(q "SELECT ref FROM study_code WHERE study = '"'"'refbranch'"'"'")" = "$branch" &&
+	test "$(run_col 1 commit_sha)" = "$alt" &&
+	test "$(run_col 1 committed_by)" = none &&
+	test ! -e touch_pwned && test ! -e "$REPO/touch_pwned"
+'
+
 # The same diff through the ssh transport, against a real sshd: the
 # hostile repository path crosses a remote shell as quoted data.
 SSHD_DIR="$TRASH_DIRECTORY/sshd"
