@@ -336,6 +336,28 @@ static int insert_base(struct journal *j, void *arg, struct err *err)
 	return r;
 }
 
+/* Whether the repository of git dir 'git_dir' has a commit at HEAD. */
+static int has_commit(struct transport *t, const char *git_dir)
+{
+	struct buf gd = BUF_INIT;
+	struct err ignored = ERR_INIT;
+	char *commit = NULL;
+	int r;
+
+	{
+		const char *head[] = {git_dir_arg(&gd, git_dir), "rev-parse",
+				      "--verify", "--quiet", "HEAD^{commit}",
+				      NULL};
+
+		r = git_commit_id(t, &commit, "reading the imported code",
+				  head, &ignored) == 0;
+	}
+	free(commit);
+	err_release(&ignored);
+	buf_release(&gd);
+	return r;
+}
+
 /*
  * The code row of the study (new) into '*row_out': the one recorded, or
  * a new one whose base is the configured ref as it is now, resolved (and
@@ -374,8 +396,10 @@ static int base_of(const struct carry_submit *cs, struct transport *t,
 		repo = buf_detach(&rev, NULL);
 		buf_init(&rev, 0);
 	}
-	if (git_path(t, &b.git_dir, repo, "--absolute-git-dir", &probe) < 0) {
-		if (probe.code != ERR_REMOTE_COMMAND_FAILED) {
+	if (git_path(t, &b.git_dir, repo, "--absolute-git-dir", &probe) < 0 ||
+	    (!strcmp(b.kind, "dir") && !has_commit(t, b.git_dir))) {
+		if (probe.code != ERR_NONE &&
+		    probe.code != ERR_REMOTE_COMMAND_FAILED) {
 			/* Not git's answer: the cluster's failure. */
 			err_set(err, probe.code, "%s", probe.message);
 			err_release(&probe);
@@ -391,6 +415,9 @@ static int base_of(const struct carry_submit *cs, struct transport *t,
 					"repository on the cluster");
 			goto out;
 		}
+		/* Imported now, or again after an import that died. */
+		free(b.git_dir);
+		b.git_dir = NULL;
 		dir = cluster_path(cs->cfg, study, b.source);
 		if (transport_mkdirs(t, sprints, 0700, err) < 0 ||
 		    import_dir(t, repo, dir, err) < 0 ||

@@ -202,6 +202,24 @@ test_expect_success SQLITE3 'a directory is imported into a repository of hpcloo
 	test_json_field out .data.code.best_commit "$c"
 '
 
+test_expect_success SQLITE3 'an import that died before its commit is made again' '
+	cat >>hpcloop.yaml <<-\YAML &&
+	  again:
+	    cluster: local
+	    metric: {name: loss, direction: minimize}
+	    allow_loop: true
+	    code: {dir: src2}
+	YAML
+	mkdir src2 && printf "x = 2\n" >src2/model.py &&
+	git init -q sprints/again/.hpcloop-code &&
+	printf "0.5\n" >metrics &&
+	printf "none\n" >codes &&
+	start again 1 &&
+	tick_until finished 60 &&
+	test "$(git -C sprints/again/.hpcloop-code show HEAD:model.py)" = "x = 2" &&
+	test "$(run_col 1 base_commit)" = "$(git -C sprints/again/.hpcloop-code rev-parse HEAD)"
+'
+
 test_expect_success SQLITE3 'a hostile ref is inert: precondition_failed, nothing submitted' '
 	start badref 1 &&
 	test_expect_code 1 hl loop-tick --spec "{\"loop_id\":\"$loop\"}" &&
