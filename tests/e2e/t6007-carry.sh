@@ -319,6 +319,20 @@ test_expect_success SQLITE3 'a study whose config names another repository start
 	test "$(q "SELECT count(*) FROM events WHERE type = '"'"'code.based'"'"' AND subject = '"'"'demo'"'"'")" = 2
 '
 
+test_expect_success SQLITE3 'a code with both repo and dir, neither, or a checkout outside the run is config_invalid' '
+	cp hpcloop.yaml good.yaml &&
+	row_counts >before &&
+	for c in "{repo: a, dir: b}" "{ref: main}" "{repo: a, checkout: ../up}" "{repo: a, checkout: .hidden}"; do
+		cp good.yaml hpcloop.yaml &&
+		printf "  broken:\n    cluster: local\n    code: %s\n" "$c" >>hpcloop.yaml &&
+		test_expect_code 1 hl ledger --spec "{\"study\":\"demo\"}" &&
+		test_error out config_invalid &&
+		grep -q "studies.broken.code" out || return 1
+	done &&
+	row_counts >after && test_cmp before after &&
+	cp good.yaml hpcloop.yaml
+'
+
 test_expect_success 'nothing hostile ran' '
 	test ! -e pwned && test ! -e "$REPO/pwned" && test ! -e sprints/pwned &&
 	! find . -name pwned | grep -q .
