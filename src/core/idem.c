@@ -325,3 +325,23 @@ int idem_subject_active(struct journal *j, int *active_out,
 	json_decref(rows);
 	return 0;
 }
+
+int idem_find(struct journal *j, json_t **out, const char *primitive,
+	      const struct idem_key *k, struct err *err)
+{
+	json_t *row = NULL;
+	const char *hash;
+
+	*out = NULL;
+	if (get_row(j, &row, primitive, k, err) < 0)
+		return -1;
+	if (!row)
+		return 0;
+	hash = json_string_value(json_object_get(row, "spec_hash"));
+	*out = json_pack("{s:O, s:O, s:b}", "status",
+			 json_object_get(row, "status"), "subject",
+			 json_object_get(row, "subject"), "spec_matches",
+			 hash && !strcmp(hash, k->hash));
+	json_decref(row);
+	return 0;
+}

@@ -117,6 +117,15 @@ int idem_fail_subject(struct journal *j, const char *subject,
  */
 int idem_pending(struct journal *j, json_t **out, struct err *err);
 
+/*
+ * What the idempotency table holds for ('primitive', 'k'), claiming
+ * nothing: a new object {"status": pending | done | failed, "subject"
+ * (null before it made one), "spec_matches": the key was first used
+ * with this spec} in '*out', or NULL when the key was never used.
+ */
+int idem_find(struct journal *j, json_t **out, const char *primitive,
+	      const struct idem_key *k, struct err *err);
+
 /* Whether a live process holds a pending attempt about 'subject'. */
 int idem_subject_active(struct journal *j, int *active_out,
 			const char *subject, struct err *err);

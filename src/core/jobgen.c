@@ -329,10 +329,11 @@ int jobgen_build(struct jobgen *g, const struct config *cfg,
 	if (header_lines(&header, g->scheduler, g->job_options,
 			 g->time_limit_s, study, err) < 0)
 		goto out;
-	pvars = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "idea", req->idea,
-			  "study", req->study, "sprint_id", req->sprint_id,
-			  "context", g->context, "round", 0, "max_rounds",
-			  g->red_team_rounds);
+	pvars = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "idea",
+			  req->idea, "study", req->study, "sprint_id",
+			  req->sprint_id, "context", g->context, "round", 0,
+			  "max_rounds", g->red_team_rounds, "code_dir",
+			  req->code_dir ? req->code_dir : "");
 	vars = json_object();
 	json_object_set_new(vars, "sprint_id", json_string(req->sprint_id));
 	json_object_set_new(vars, "study", json_string(req->study));

@@ -31,6 +31,7 @@ struct jobgen_request {
 	const char *sprint_dir;	 /* absolute (or remote-home relative) */
 	const json_t *params;	 /* the run's parameters {name: value},
 				    or NULL (the executor's environment) */
+	const char *code_dir;	 /* the code's checkout in it, or NULL */
 };
 
 struct jobgen {

@@ -451,6 +451,54 @@ static const char *const migrations[] = {
 	"  channel TEXT PRIMARY KEY,"
 	"  event_id INTEGER NOT NULL,"
 	"  updated_at TEXT NOT NULL);",
+	/*
+	 * 7: campaign memory and code that carries forward.  interviews holds the intent of each campaign
+	 * (interview: its goal, budget, task count, abort rule and
+	 * parameters, as JSON beside the goal that recall searches), with
+	 * the newest result of its study when it was given, so that recall
+	 * can say what happened after it.
+	 */
+	"CREATE TABLE interviews ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  study TEXT NOT NULL REFERENCES studies(name),"
+	"  goal TEXT NOT NULL,"
+	"  intent TEXT NOT NULL DEFAULT '{}',"
+	"  after_result_id INTEGER NOT NULL DEFAULT 0,"
+	"  created_at TEXT NOT NULL);"
+	"CREATE INDEX interviews_study ON interviews(study, seq);"
+	/*
+	 * and code that carries forward (carry.h): study_code holds a
+	 * study's repository with the commit its first loop started from
+	 * and the best kept one; code_runs each run's checkout, the commit
+	 * it started from and the one it produced.
+	 */
+	"CREATE TABLE study_code ("
+	"  study TEXT PRIMARY KEY REFERENCES studies(name),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('repo', 'dir')),"
+	"  source TEXT NOT NULL,"
+	"  git_dir TEXT NOT NULL,"
+	"  ref TEXT NOT NULL,"
+	"  base_commit TEXT NOT NULL,"
+	"  best_commit TEXT NOT NULL,"
+	"  best_result_id INTEGER REFERENCES results(id),"
+	"  best_sprint_id TEXT REFERENCES sprints(id),"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL);"
+	"CREATE TABLE code_runs ("
+	"  sprint_id TEXT PRIMARY KEY REFERENCES sprints(id),"
+	"  study TEXT NOT NULL REFERENCES studies(name),"
+	"  loop_id TEXT REFERENCES loops(id),"
+	"  base_commit TEXT NOT NULL,"
+	"  worktree TEXT NOT NULL,"
+	"  git_dir TEXT NOT NULL,"
+	"  commit_sha TEXT,"
+	"  committed_by TEXT"
+	"    CHECK (committed_by IN ('agent', 'hpcloop', 'none')),"
+	"  note TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  captured_at TEXT);"
+	"CREATE INDEX code_runs_study ON code_runs(study, created_at);",
 };
 
 const char *const *journal_migrations(size_t *count_out)

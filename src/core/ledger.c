@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "carry.h"
 #include "config.h"
 #include "ids.h"
 #include "journal.h"
@@ -397,6 +398,10 @@ int ledger_record(struct journal *j, json_t **row_out,
 	if (journal_event(j, NULL, "result.recorded",
 			  e->loop_id ? e->loop_id : e->study, ev, err) < 0)
 		goto out;
+	/* A kept run's commit becomes the study's best (carry.h). */
+	if (status == LEDGER_KEEP &&
+	    carry_keep(j, e->study, e->sprint_id, id, err) < 0)
+		goto out;
 	if (row_out)
 		*row_out = ledger_row_public(row);
 	r = 0;
@@ -492,8 +497,8 @@ int ledger_record_sprint(struct journal *j, json_t **row_out,
 	struct ledger_entry e;
 	struct err ignored = ERR_INIT;
 	json_t *meta = NULL, *have = NULL;
-	char why[256], note[512];
-	int r = -1;
+	char why[256], note[512], *commit = NULL;
+	int pending, r = -1;
 
 	if (row_out)
 		*row_out = NULL;
@@ -508,9 +513,18 @@ int ledger_record_sprint(struct journal *j, json_t **row_out,
 		json_decref(have);
 		return 0;
 	}
+	/* A run of a code base waits until its commit is captured. */
+	if (carry_commit_of(j, &pending, &commit, id, err) < 0)
+		return -1;
+	if (pending) {
+		free(commit);
+		return 0;
+	}
 	meta = json_loads(
 	    json_string_value(json_object_get(sprint, "metadata")), 0, NULL);
 	entry_of_sprint(&e, sprint, meta);
+	if (commit)
+		e.commit = commit;
 	if (!strcmp(state, "completed")) {
 		e.have_value = sprint_metric(&e.value, why, sizeof(why), &m,
 					     metric_doc, len, why_missing);
@@ -533,6 +547,7 @@ int ledger_record_sprint(struct journal *j, json_t **row_out,
 	}
 	r = ledger_record(j, row_out, &m, &e, err);
 	json_decref(meta);
+	free(commit);
 	return r;
 }
 

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "carry.h"
 #include "cluster.h"
 #include "config.h"
 #include "crypto.h"
@@ -341,9 +342,14 @@ static int record(struct tick *t, struct err *err)
 		struct ingest in = {row, NULL, 0, NULL};
 		int ok = 1;
 
-		if (!strcmp(json_string_value(json_object_get(row, "state")),
-			    "completed") &&
-		    (cluster_open(
+		/* First the commit the run produced (carry.h). */
+		if (carry_capture(t->j, t->cfg, row, &cerr) < 0) {
+			partial(t, "carry", &cerr);
+			ok = 0;
+		} else if (!strcmp(json_string_value(
+				       json_object_get(row, "state")),
+				   "completed") &&
+			   (cluster_open(
 			 &c, t->cfg,
 			 json_string_value(json_object_get(row, "cluster")),
 			 &cerr) < 0 ||
@@ -574,6 +580,7 @@ static int submit(struct tick *t, int *busy_out, int n, const json_t *idea,
 		  struct err *err)
 {
 	struct submit_request req;
+	struct carry_submit cs;
 	struct advance a;
 	struct idem_key k;
 	json_t *meta, *data = NULL;
@@ -592,6 +599,7 @@ static int submit(struct tick *t, int *busy_out, int n, const json_t *idea,
 	req.loop_id = t->id;
 	req.metadata = meta;
 	req.params = json_object_get(idea, "params");
+	carry_request(&req, &cs, t->j, t->cfg, t->study, t->id);
 	if (t->budget.run_budget_s > 0)
 		req.time_limit_s = LOOP_GATE_FACTOR * t->budget.run_budget_s +
 				   LOOP_GATE_GRACE_S;
@@ -621,6 +629,31 @@ static int submit(struct tick *t, int *busy_out, int n, const json_t *idea,
 out:
 	json_decref(meta);
 	json_decref(data);
+	return r;
+}
+
+/*
+ * A tick that died while submitting left its iteration's sprint pending
+ * without a job: submit it again under the iteration's key, which
+ * resumes the dead attempt (while that attempt lives, it says busy).
+ */
+static int resume_submit(struct tick *t, const json_t *s, struct err *err)
+{
+	json_t *meta, *idea = NULL;
+	int busy = 0, n, r;
+
+	if (strcmp(json_string_value(json_object_get(s, "state")),
+		   "pending") ||
+	    json_is_string(json_object_get(s, "job_id")))
+		return 0;
+	meta = json_loads(json_string_value(json_object_get(s, "metadata")),
+			  0, NULL);
+	n = (int)json_integer_value(json_object_get(meta, "loop_iteration"));
+	json_decref(meta);
+	if (n <= 0 || idea_for(t, &idea, &busy, n, err) < 0)
+		return n <= 0 ? 0 : -1;
+	r = busy ? 0 : submit(t, &busy, n, idea, err);
+	json_decref(idea);
 	return r;
 }
 
@@ -672,6 +705,8 @@ static int advance_loop(struct tick *t, json_t **live_out, struct err *err)
 	if (json_array_size(*live_out)) {
 		const json_t *s = json_array_get(*live_out, 0);
 
+		if (resume_submit(t, s, err) < 0)
+			return -1;
 		step(t, "wait",
 		     json_pack("{s:O, s:O, s:O}", "sprint_id",
 			       json_object_get(s, "id"), "state",
@@ -783,6 +818,10 @@ int loop_tick(struct journal *j, json_t **out, const struct config *cfg,
 	state = json_string_value(json_object_get(t.loop, "state"));
 	if ((!strcmp(state, "running") || !strcmp(state, "stopping")) &&
 	    advance_loop(&t, &live, err) < 0)
+		goto out;
+	/* A stopped loop's runs still finish and are recorded. */
+	if (!strcmp(state, "stopped") &&
+	    (refresh(&t, err) < 0 || record(&t, err) < 0))
 		goto out;
 	if (did_something(t.steps) && in_tx(&t, note_tick, t.steps, err) < 0)
 		goto out;

@@ -429,6 +429,32 @@ static json_t *claim_of(const json_t *row, json_int_t *age_out)
 	return claim;
 }
 
+/*
+ * Whether a heartbeat of 'beats' says the job is working again after
+ * the completion record claimed by 'row' was written: a requeued job
+ * (SLURM signals the run it requeues, so its script writes a record),
+ * whose claim is then the old run's.
+ */
+static int ran_after_claim(const json_t *row, const json_t *beats)
+{
+	json_int_t age;
+	json_t *claim = claim_of(row, &age), *b;
+	const char *at = json_string_value(json_object_get(claim, "finished_at"));
+	size_t i;
+	int again = 0;
+
+	json_array_foreach(beats, i, b) {
+		const char *ts = json_string_value(json_object_get(b, "ts"));
+		const char *phase = json_string_value(json_object_get(b, "phase"));
+
+		if (at && ts && strcmp(ts, at) > 0 &&
+		    (!phase || strcmp(phase, "done")))
+			again = 1;
+	}
+	json_decref(claim);
+	return again;
+}
+
 /* Apply the heartbeats and the completion record of 'g'. */
 static int apply_files(struct run *run, const struct gathered *g,
 		       json_t *ev, struct err *err)
@@ -453,6 +479,10 @@ static int apply_files(struct run *run, const struct gathered *g,
 				      "skipped", g->skipped, "offset",
 				      (json_int_t)g->offset, "refused",
 				      g->hb_refused));
+	if (!g->completion && ran_after_claim(row, g->beats) &&
+	    sprint_drop_claim(run->j, g->id, "the job ran again after its "
+			      "completion record (it was requeued)", err) < 0)
+		goto fail;
 	if (g->completion &&
 	    !sprint_state_name_terminal(json_string_value(
 		    json_object_get(row, "state"))) &&
@@ -590,6 +620,18 @@ static int apply_job(struct run *run, const struct gathered *g, json_t *ev,
 		if (kind == SPRINT_EV_REQUEUED && changed &&
 		    record_result(run, g, 1, err) < 0)
 			goto out;
+		/*
+		 * The scheduler ended the run it requeued with a signal, so
+		 * the job script may have written a completion record (a
+		 * "cancelled" one): that run's, not how the job ends.
+		 */
+		if (kind == SPRINT_EV_REQUEUED && changed && claim) {
+			if (sprint_drop_claim(run->j, g->id, "the job was "
+					      "requeued", err) < 0)
+				goto out;
+			json_decref(claim);
+			claim = NULL;
+		}
 	}
 	/* A job that outlives its claim by long is ended (DESIGN §12). */
 	if (claim && claim_age > run->claim_grace_s &&
@@ -809,6 +851,21 @@ int refresh_cluster(struct journal *j, const struct config *cfg,
 	run.observed = 1;
 	run.source = obs.cached ? "cache" : "query";
 	run.age_s = obs.age_s;
+	/*
+	 * Inside the freshness window of a shared scheduler the answer
+	 * was applied by the call that got it: this one reads nothing
+	 * remote (no connection is opened at all) and changes nothing;
+	 * the sprints stand as the journal has them (DESIGN §5).
+	 */
+	if (obs.cached && c.sched->ops->shared) {
+		*summary_out = json_pack(
+			"{s:b, s:b, s:I, s:f, s:f, s:[], s:b}", "queried", 0,
+			"cached", 1, "jobs", (json_int_t)json_array_size(ids),
+			"answer_age_s", obs.age_s, "next_query_in_s",
+			obs.next_query_in_s, "refused", "files_read", 0);
+		r = 0;
+		goto out;
+	}
 	/* Gather: remote reads only, the journal untouched. */
 	gs = xcalloc(n ? n : 1, sizeof(*gs));
 	for (i = 0; i < n; i++) {

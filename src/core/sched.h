@@ -105,6 +105,13 @@ struct sched_ops {
 	/* The variable a task of an array finds its index in. */
 	const char *task_index_env;
 	/*
+	 * The command that prints the scheduler's limits ("scontrol show
+	 * config"), and the names to read from it, NULL-ended; NULL for a
+	 * kind with none (local).  sched_limits() reads them.
+	 */
+	const char *const *limits_argv;
+	const struct sched_limit *limits;
+	/*
 	 * 1 for a scheduler shared with other users (slurm, sge): its
 	 * queries go through the shared query budget of the journal
 	 * (observe.h), never faster than the cluster's
@@ -176,6 +183,12 @@ struct sched_ops {
 	void (*release)(struct sched *s);
 };
 
+/* A limit a scheduler's configuration names, and the key it is given. */
+struct sched_limit {
+	const char *name;	/* as the command prints it: "MaxArraySize" */
+	const char *key;	/* as hpcloop names it: "max_array_size" */
+};
+
 /* An open scheduler. */
 struct sched {
 	const struct sched_ops *ops;	/* the kind's static table */
@@ -216,6 +229,14 @@ void sched_close(struct sched *s);
  * the kind of 's' names it ("123_4", "123.4"); a new string.
  */
 char *sched_task_id(const struct sched *s, const char *array_id, int index);
+
+/*
+ * The limits of the scheduler of 's' as a new object {key: number, or
+ * null when its configuration does not set it} in '*out' (empty for a
+ * kind with none), from one command on its cluster.  A command that is
+ * missing or fails is ERR_SCHEDULER_UNAVAILABLE.
+ */
+int sched_limits(struct sched *s, json_t **out, struct err *err);
 
 /* The calls through 's->ops', for callers' convenience. */
 int sched_submit(struct sched *s, char **job_id_out,

@@ -584,10 +584,21 @@ static void sge_release(struct sched *s)
 	s->priv = NULL;
 }
 
+static const char *const limits_argv[] = { "qconf", "-sconf", NULL };
+static const struct sched_limit limits[] = {
+	{ "max_aj_tasks", "max_array_size" },
+	{ "max_aj_instances", "max_array_concurrency" },
+	{ "max_jobs", "max_job_count" },
+	{ "max_u_jobs", "max_user_jobs" },
+	{ NULL, NULL },
+};
+
 const struct sched_ops sched_sge_ops = {
 	.name = "sge",
 	.task_sep = '.',
 	.task_index_env = "SGE_TASK_ID",
+	.limits_argv = limits_argv,
+	.limits = limits,
 	.shared = 1,
 	.open = sge_open,
 	.directives = sched_sge_directives,

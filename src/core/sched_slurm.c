@@ -455,10 +455,21 @@ static void slurm_release(struct sched *s)
 	s->priv = NULL;
 }
 
+static const char *const limits_argv[] = { "scontrol", "show", "config",
+					    NULL };
+static const struct sched_limit limits[] = {
+	{ "MaxArraySize", "max_array_size" },
+	{ "MaxJobCount", "max_job_count" },
+	{ "MaxStepCount", "max_step_count" },
+	{ NULL, NULL },
+};
+
 const struct sched_ops sched_slurm_ops = {
 	.name = "slurm",
 	.task_sep = '_',
 	.task_index_env = "SLURM_ARRAY_TASK_ID",
+	.limits_argv = limits_argv,
+	.limits = limits,
 	.shared = 1,
 	.open = slurm_open,
 	.directives = slurm_directives_op,

@@ -638,6 +638,36 @@ out:
 	return r;
 }
 
+int sprint_drop_claim(struct journal *j, const char *id, const char *why,
+		      struct err *err)
+{
+	json_t *row = NULL, *meta = NULL, *ev = NULL;
+	int r = -1;
+
+	if (sprint_get(j, &row, id, err) < 0)
+		return -1;
+	meta = row_metadata(row);
+	if (!json_object_get(meta, "claim")) {
+		r = 0;
+		goto out;
+	}
+	ev = json_pack("{s:s, s:O}", "why", why, "claim",
+		       json_object_get(meta, "claim"));
+	json_object_del(meta, "claim");
+	json_object_del(meta, "claim_at");
+	if (exec_steal(j, "UPDATE sprints SET metadata = ? WHERE id = ?",
+		       json_pack("[O,s]", meta, id), err) < 0)
+		goto out;
+	if (journal_event(j, NULL, "sprint.claim_dropped", id, ev, err) < 0)
+		goto out;
+	r = 0;
+out:
+	json_decref(ev);
+	json_decref(meta);
+	json_decref(row);
+	return r;
+}
+
 int sprint_finish(struct journal *j, int *transitioned_out, const char *id,
 		  enum sprint_state state, const json_t *completion,
 		  const json_t *evidence, struct err *err)

@@ -200,6 +200,15 @@ int sprint_claim(struct journal *j, int *new_out, const char *id,
 		 const json_t *record, const char *source, struct err *err);
 
 /*
+ * Forget the completion claim of sprint 'id' (a requeued job: the
+ * record was written by the run the scheduler killed to requeue it),
+ * with an event saying 'why'; nothing when there is none.  In the
+ * caller's transaction.
+ */
+int sprint_drop_claim(struct journal *j, const char *id, const char *why,
+		      struct err *err);
+
+/*
  * The terminal transition of sprint 'id' to 'state' with the completion
  * record 'completion' (borrowed: summary, error, exit_code, cost_usd,
  * session_id, steps...) and the evidence object 'evidence' (borrowed,

@@ -204,8 +204,8 @@ static json_t *job_metadata(const struct jobgen *g)
  */
 static int place_job(struct journal *j, struct sprint_attempt *a,
 		     struct cluster *c, const struct jobgen *g,
-		     const char *dir, char **job_id_out, int *submitting_out,
-		     struct err *err)
+		     const struct submit_request *req, const char *dir,
+		     char **job_id_out, int *submitting_out, struct err *err)
 {
 	char token[33] = "", hash[SHA256_HEX_LEN + 1];
 	int r = -1;
@@ -229,7 +229,9 @@ static int place_job(struct journal *j, struct sprint_attempt *a,
 		journal_rollback(j);
 		goto out;
 	}
-	if (write_dir(c, dir, token, g, err) < 0)
+	if (write_dir(c, dir, token, g, err) < 0 ||
+	    (req->prepare &&
+	     req->prepare(req->prepare_arg, c->t, a->id, dir, err) < 0))
 		goto out;
 	fault_point("submit.before_sched");
 	*submitting_out = 1;
@@ -276,6 +278,7 @@ static void request_of(struct jobgen_request *jr,
 	jr->sprint_id = id;
 	jr->sprint_dir = dir;
 	jr->params = req->params;
+	jr->code_dir = req->code_dir;
 }
 
 /*
@@ -359,7 +362,8 @@ int submit_sprint(struct journal *j, json_t **data_out, int *replayed_out,
 	dir = json_string_value(json_object_get(a.row, "directory"));
 	request_of(&jr, req, a.id, dir);
 	if (jobgen_build(&g, cfg, &jr, err) < 0 ||
-	    place_job(j, &a, &c, &g, dir, &job_id, &submitting, err) < 0) {
+	    place_job(j, &a, &c, &g, req, dir, &job_id, &submitting,
+		      err) < 0) {
 		sprint_submit_abandon(j, &a, err,
 				      failure_is_clean(err, submitting));
 		goto out;

@@ -26,6 +26,7 @@
 
 struct config;
 struct journal;
+struct transport;
 
 /* One submission; everything borrowed. */
 struct submit_request {
@@ -42,6 +43,18 @@ struct submit_request {
 				       or NULL */
 	const json_t *params;	    /* the run's parameters (an object,
 				       for the study's executor), or NULL */
+	const char *code_dir;	    /* the checkout of the study's code in
+				       the sprint directory, for the
+				       prompt, or NULL (carry.h) */
+	/*
+	 * Called with the cluster's transport once the sprint's directory
+	 * 'dir' is written and before its job is submitted (again when a
+	 * dead attempt is resumed), or NULL: the loop checks the study's
+	 * code out there.  A failure abandons the attempt cleanly.
+	 */
+	int (*prepare)(void *arg, struct transport *t, const char *sprint_id,
+		       const char *dir, struct err *err);
+	void *prepare_arg;
 };
 
 /*

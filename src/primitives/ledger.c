@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carry.h"
 #include "config.h"
 #include "journal.h"
 #include "ledger.h"
@@ -31,7 +32,8 @@ static int ledger_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	struct ledger_metric m;
 	struct err ignored = ERR_INIT;
 	json_t *loop = NULL, *rows = NULL, *best = NULL, *trend = NULL;
-	json_t *counts = NULL, *out;
+	json_t *counts = NULL, *out, *code = NULL;
+	const char *diff = json_string_value(json_object_get(spec, "diff"));
 	const char *study, *loop_id = NULL;
 	int64_t next = 0;
 	int have_metric, r = -1;
@@ -81,6 +83,15 @@ static int ledger_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	} else {
 		json_object_set_new(out, "next", json_null());
 	}
+	if (carry_state(ctx->journal, &code, study, err) < 0)
+		goto fail;
+	json_object_set_new(out, "code", code ? code : json_null());
+	if (diff) {
+		if (carry_diff(ctx->journal, &code, ctx->config, study, diff,
+			       err) < 0)
+			goto fail;
+		json_object_set_new(out, "diff", code);
+	}
 	if (format && !strcmp(format, "tsv")) {
 		tsv = ledger_tsv(rows);
 		json_object_set_new(out, "tsv", json_string(tsv));
@@ -90,6 +101,9 @@ static int ledger_run(struct ctx *ctx, const json_t *spec, json_t **data,
 	}
 	*data = out;
 	r = 0;
+	goto out;
+fail:
+	json_decref(out);
 out:
 	json_decref(loop);
 	json_decref(rows);
@@ -99,7 +113,10 @@ out:
 	return r;
 }
 
-static const enum err_code ledger_errors[] = { ERR_NOT_FOUND, ERR_NONE };
+static const enum err_code ledger_errors[] = {
+	ERR_NOT_FOUND,	     ERR_PRECONDITION_FAILED, ERR_SSH_UNREACHABLE,
+	ERR_REMOTE_COMMAND_FAILED, ERR_TIMEOUT,	      ERR_NONE
+};
 
 const struct primitive prim_ledger = {
 	.name = "ledger",
@@ -116,7 +133,12 @@ const struct primitive prim_ledger = {
 		"(`runs` leaves out requeued ones, which do not count "
 		"against a loop's budget). `format: \"tsv\"` gives the page "
 		"as tab-separated text with the columns id, metric, status "
-		"and description instead of rows.",
+		"and description instead of rows. For a study with `code`, "
+		"`code` says which commit its first run started from and "
+		"which is the best (where the next run starts); `diff: "
+		"\"sp-...\"` adds `git diff BEST RUN`, the best commit "
+		"against the one that run produced, run on the study's "
+		"cluster and cut at 64 KiB.",
 	.example = "{\"study\": \"demo\", \"format\": \"tsv\"}",
 	.flags = PRIM_NEEDS_JOURNAL | PRIM_NEEDS_CONFIG | PRIM_READ_SAFE |
 		 PRIM_HTTP,

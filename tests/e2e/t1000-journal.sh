@@ -136,6 +136,13 @@ INSERT INTO results (study, loop_id, iteration, sprint_id, metric,
 INSERT INTO ideas (id, study, loop_id, mode, text, created_at)
 	VALUES ('id-000001', 'demo', 'lp-000001', 'brief', 'try x', 't');
 EOF
+cat >v4.sql <<\EOF
+INSERT INTO studies (name, cluster, created_at, updated_at)
+	VALUES ('demo', 'local', 't', 't');
+INSERT INTO results (study, metric, status, description, commit_sha,
+	created_at)
+	VALUES ('demo', 0.5, 'keep', 'baseline', 'abc1234', 't');
+EOF
 echo "INSERT INTO results (study, status, created_at) VALUES ('demo', 'bogus', 't');" >status.sql
 echo "INSERT INTO results (study, sprint_id, status, created_at) VALUES ('demo', 'sp-000001', 'discard', 't');" >twice.sql
 echo "INSERT INTO results (study, sprint_id, status, created_at) VALUES ('demo', 'sp-000001', 'requeued', 't');" >requeue.sql
@@ -185,6 +192,17 @@ test_expect_success SQLITE3 'a journal of schema version 3 migrates to the curre
 	test -z "$(q v3.db "PRAGMA foreign_key_check")"
 '
 
+test_expect_success SQLITE3 'a journal of schema version 4 migrates to the current one, keeping its results; interviews starts empty' '
+	"$HPCLOOP_TEST_TOOL" journal-old 4 v4.db &&
+	q v4.db <v4.sql &&
+	hl recall --journal v4.db &&
+	test_json_field out .data.count 0 &&
+	test "$(q v4.db "PRAGMA user_version")" = "$(current)" &&
+	test "$(q v4.db "SELECT id, status, commit_sha FROM results")" = "1|keep|abc1234" &&
+	test "$(q v4.db "SELECT count(*) FROM interviews")" = 0 &&
+	test -z "$(q v4.db "PRAGMA foreign_key_check")"
+'
+
 test_expect_success SQLITE3 'the ledger refuses a status outside its list and a second row per sprint' '
 	! q v3.db <status.sql 2>status.err &&
 	grep -qi "constraint" status.err &&
@@ -195,13 +213,13 @@ test_expect_success SQLITE3 'the ledger refuses a status outside its list and a 
 '
 
 test_expect_success SQLITE3 'a journal of schema version 4 migrates to the current one, keeping its notifications' '
-	"$HPCLOOP_TEST_TOOL" journal-old 4 v4.db &&
-	q v4.db "INSERT INTO notifications (channel, event, status, attempts, created_at) VALUES (\"ops\", \"failed\", \"sent\", 2, \"t\")" &&
-	hl events --journal v4.db &&
-	test "$(q v4.db "PRAGMA user_version")" = "$(current)" &&
-	test "$(q v4.db "SELECT channel, key, event, status, attempts FROM notifications")" = "ops|legacy:1|failed|failed|2" &&
-	test "$(q v4.db "SELECT count(*) FROM notify_cursors")" = 0 &&
-	! q v4.db "INSERT INTO notifications (channel, key, event, status, created_at, updated_at) VALUES (\"ops\", \"legacy:1\", \"x\", \"delivered\", \"t\", \"t\")" 2>dup.err &&
+	"$HPCLOOP_TEST_TOOL" journal-old 4 v4n.db &&
+	q v4n.db "INSERT INTO notifications (channel, event, status, attempts, created_at) VALUES (\"ops\", \"failed\", \"sent\", 2, \"t\")" &&
+	hl events --journal v4n.db &&
+	test "$(q v4n.db "PRAGMA user_version")" = "$(current)" &&
+	test "$(q v4n.db "SELECT channel, key, event, status, attempts FROM notifications")" = "ops|legacy:1|failed|failed|2" &&
+	test "$(q v4n.db "SELECT count(*) FROM notify_cursors")" = 0 &&
+	! q v4n.db "INSERT INTO notifications (channel, key, event, status, created_at, updated_at) VALUES (\"ops\", \"legacy:1\", \"x\", \"delivered\", \"t\", \"t\")" 2>dup.err &&
 	grep -qi unique dup.err
 '
 

@@ -88,7 +88,8 @@ test_expect_success SLURM 'setup: SLURM, an sshd on 127.0.0.1, a config with ssh
 	watchdog_grace_s: 2
 	clusters:
 	EOF
-	for name in hpc hang fail; do
+	for name in hpc hang fail calm; do
+		qi=1 qb=100 && test $name != calm || { qi=300 qb=1; }
 		cat <<-EOF
 		  $name:
 		    transport: ssh
@@ -100,8 +101,8 @@ test_expect_success SLURM 'setup: SLURM, an sshd on 127.0.0.1, a config with ssh
 		    connect_timeout_s: 5
 		    scheduler: slurm
 		    working_dir: $REMOTE/$name
-		    query_interval_s: 1
-		    query_burst: 100
+		    query_interval_s: $qi
+		    query_burst: $qb
 		EOF
 		case $name in
 		hang) echo "    environment: {FAKE_AGENT_HANG_STEP: research}" ;;
@@ -111,7 +112,7 @@ test_expect_success SLURM 'setup: SLURM, an sshd on 127.0.0.1, a config with ssh
 	cat <<-EOF
 	studies:
 	EOF
-	for name in hpc hang fail again; do
+	for name in hpc hang fail calm again; do
 		on=$name && test $name != again || on=hang
 		cat <<-EOF
 		  $name:
@@ -126,6 +127,13 @@ test_expect_success SLURM 'setup: SLURM, an sshd on 127.0.0.1, a config with ssh
 	done; } >hpcloop.yaml &&
 	hl init &&
 	test_json_field out .ok true
+'
+
+test_expect_success SLURM 'preflight over SSH: reached, scheduler limits from scontrol, working_dir, the agent on PATH' '
+	hl preflight --spec "{\"cluster\": \"hpc\"}" &&
+	test_json_field out .data.ready true &&
+	test "$(json_field out .data.clusters.0.limits.max_array_size)" -gt 0 &&
+	test "$(json_field out .data.clusters.0.limits.max_job_count)" -gt 0
 '
 
 test_expect_success SLURM 'a sprint past its time limit gets the warning signal and ends timed_out (started first: it takes a while)' '
@@ -276,6 +284,13 @@ test_expect_success SLURM 'a requeued job sends its sprint back to submitted wit
 	test_json_field out .data.sprints.0.evidence.scheduler.evidence.restarts 1 &&
 	hl events --spec "{\"subject\":\"$rq\",\"type\":\"sprint.requeued\"}" &&
 	test "$(json_field out .data.count)" = 1 &&
+	wait_state "$rq" running 60 &&
+	hl events --spec "{\"subject\":\"$rq\",\"type\":\"sprint.claimed\"}" &&
+	claims=$(json_field out .data.count) &&
+	hl events --spec "{\"subject\":\"$rq\",\"type\":\"sprint.claim_dropped\"}" &&
+	test "$(json_field out .data.count)" = "$claims" &&
+	hl status --spec "{\"sprint_id\":\"$rq\"}" &&
+	test_json_field out .data.sprints.0.state running &&
 	hl cancel --spec "{\"sprint_id\":\"$rq\"}"
 '
 
@@ -301,7 +316,11 @@ test_expect_success SLURM 'sshd stopped: status reports ssh_unreachable for the 
 	test_json_field out .ok true &&
 	test_json_field out .partial_errors.0.code ssh_unreachable &&
 	test_expect_code 2 hl submit-flow --spec "{\"study\":\"hpc\",\"idea\":\"no sshd\"}" &&
-	test_json_field out .error_code ssh_unreachable
+	test_json_field out .error_code ssh_unreachable &&
+	hl preflight --spec "{\"cluster\": \"hpc\"}" &&
+	test_json_field out .data.ready false &&
+	test_json_field out .data.clusters.0.checks.0.name reach &&
+	test_json_field out .data.clusters.0.checks.0.error_code ssh_unreachable
 '
 
 test_expect_success SLURM 'sshd back: status reaches the cluster again' '
@@ -309,6 +328,21 @@ test_expect_success SLURM 'sshd back: status reaches the cluster again' '
 	hl status &&
 	test_json_field out .ok true &&
 	test -z "$(json_field out .partial_errors 2>/dev/null)"
+'
+
+test_expect_success SLURM 'inside the freshness window status asks no squeue and opens no SSH connection' '
+	hl submit-flow --spec "{\"study\":\"calm\",\"idea\":\"a calm cluster\"}" &&
+	calm=$(json_field out .data.sprint_id) &&
+	hl status --spec "{\"sprint_id\":\"$calm\"}" &&
+	q0=$(calls squeue) && c0=$(grep -c "Connection from 127.0.0.1" "$SSHD_DIR/sshd.log") &&
+	for i in 1 2 3; do
+		hl status --spec "{\"sprint_id\":\"$calm\"}" || return 1
+		test_json_field out .data.clusters.calm.cached true || return 1
+		test_json_field out .data.clusters.calm.queried false || return 1
+	done &&
+	test "$(calls squeue)" = "$q0" &&
+	test "$(grep -c "Connection from 127.0.0.1" "$SSHD_DIR/sshd.log")" = "$c0" &&
+	hl cancel --spec "{\"sprint_id\":\"$calm\"}"
 '
 
 test_expect_success SLURM 'a campaign over SSH: SLURM arrays with %2, waves chained by afterany, a failed task resubmitted, results pulled' '

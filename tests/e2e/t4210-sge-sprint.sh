@@ -126,6 +126,12 @@ test_expect_success SGE 'setup: a Grid Engine cell, an sshd that reaches it, the
 	"$HPCLOOP_BIN" init >/dev/null
 '
 
+test_expect_success SGE 'preflight over SSH: reached, limits from qconf -sconf, working_dir, the agent on PATH' '
+	hl preflight --spec "{\"cluster\": \"sge\"}" &&
+	test_json_field out .data.ready true &&
+	test "$(json_field out .data.clusters.0.limits.max_array_size)" -gt 0
+'
+
 test_expect_success SGE 'a sprint past its time limit is submitted with h_rt and s_rt' '
 	hl submit-flow --spec "{\"study\":\"hang\",\"idea\":\"hang past the limit\",\"time_limit_s\":20}" &&
 	slow=$(json_field out .data.sprint_id) &&

@@ -215,6 +215,12 @@ test_expect_success 'killed after its array was submitted (campaign.after_sched)
 test_expect_success 'killed after its pending commit (campaign.after_pending), the retry submits it once' '
 	printf "%s" "{\"study\": \"demo\", \"campaign\": {\"executor\": [\"$EXEC\"], \"tasks\": [{\"x\": \"p1\"}]}}" >crash2.json &&
 	test_expect_code 137 env HPCLOOP_FAULT=campaign.after_pending "$HPCLOOP_BIN" submit-flow --spec crash2.json >/dev/null 2>&1;
+	hl find-prior-run --spec "{\"spec\": $(cat crash2.json)}" &&
+	test_json_field out .data.found true &&
+	test_json_field out .data.kind campaign &&
+	test_json_field out .data.attempt pending &&
+	test_json_field out .data.is_orphan true &&
+	test_json_field out .data.state pending &&
 	hl submit-flow --spec crash2.json &&
 	pcp=$(json_field out .data.campaign_id) &&
 	settle $pcp && test_json_field out .data.state completed &&
@@ -245,6 +251,36 @@ test_expect_success 'reconcile adopts what a killed submit-flow left on the sche
 	test_json_field out .data.sprint_id "$rsp" &&
 	hl cancel --spec "{\"sprint_id\": \"$rsp\"}" &&
 	test_expect_code 1 hl reconcile --spec "{\"cluster\": \"nowhere\"}" &&
+	test_error out not_found
+'
+
+test_expect_success 'find-prior-run finds a finished campaign and sprint by their spec, claims nothing' '
+	row_counts >before &&
+	hl find-prior-run --spec "{\"spec\": $(cat racespec.json)}" &&
+	test_json_field out .data.found true &&
+	test_json_field out .data.attempt done &&
+	test_json_field out .data.is_orphan false &&
+	test_json_field out .data.state completed &&
+	hl find-prior-run --spec "{\"spec\": {\"study\": \"demo\", \"idea\": \"killed after sbatch\"}}" &&
+	test_json_field out .data.kind sprint &&
+	test_json_field out .data.id "$rsp" &&
+	hl find-prior-run --spec "{\"spec\": {\"study\": \"demo\", \"idea\": \"never submitted\"}}" &&
+	test_json_field out .data.found false &&
+	row_counts >after && test_cmp before after
+'
+
+test_expect_success 'preflight on the local cluster: ready with the stand-in agent; a missing agent is not' '
+	hl preflight &&
+	test_json_field out .data.ready true &&
+	test_json_field out .data.clusters.0.checks.0.name reach &&
+	cp hpcloop.yaml hpcloop.yaml.good &&
+	sed "s|^agent_command: .*|agent_command: \"no-such-agent-xyz -p\"|" hpcloop.yaml.good >hpcloop.yaml &&
+	hl preflight --spec "{\"cluster\": \"local\"}" &&
+	test_json_field out .data.ready false &&
+	grep -q "\"error_code\":\"not_found\"" out &&
+	grep -q "no-such-agent-xyz" out &&
+	cp hpcloop.yaml.good hpcloop.yaml &&
+	test_expect_code 1 hl preflight --spec "{\"cluster\": \"nowhere\"}" &&
 	test_error out not_found
 '
 

@@ -142,7 +142,7 @@ test_expect_success SQLITE3 'eight concurrent loop-ticks propose once and submit
 	test "$(loop_sprints)" = 1
 '
 
-for p in loop.after_idea loop.before_advance; do
+for p in loop.after_idea submit.before_sched loop.before_advance; do
 	test_expect_success SQLITE3 "a tick killed at $p is finished by the next: one idea, one sprint" '
 		start "\"count\":1,\"proposer\":\"agent\"" &&
 		HPCLOOP_FAULT='"$p"' "$HPCLOOP_BIN" loop-tick --spec "{\"loop_id\":\"$loop\"}" >crash.out 2>crash.err;
