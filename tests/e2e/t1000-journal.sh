@@ -12,7 +12,7 @@ test_expect_success 'init creates the config and the journal' '
 
 test_expect_success SQLITE3 'the journal is in WAL mode at the current version' '
 	test "$(sqlite3 .hpcloop/journal.db "PRAGMA journal_mode")" = wal &&
-	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 4
+	test "$(sqlite3 .hpcloop/journal.db "PRAGMA user_version")" = 5
 '
 
 test_expect_success 'init again changes nothing and says so' '
@@ -57,7 +57,7 @@ test_expect_success 'doctor reports a healthy journal and config' '
 	for c in journal_integrity journal_schema_version journal_foreign_keys sprint_states config; do
 		grep -q "\"name\":\"$c\",\"ok\":true" checks || { echo "$c"; return 1; }
 	done &&
-	test_json_field out .data.journal.schema_version 4 &&
+	test_json_field out .data.journal.schema_version 5 &&
 	test_json_field out .data.journal.integrity ok
 '
 
@@ -143,7 +143,7 @@ test_expect_success SQLITE3 'a journal of schema version 2 migrates forward, kee
 	q v2.db <v2.sql &&
 	hl events --journal v2.db &&
 	test_json_field out .data.count 1 &&
-	test "$(q v2.db "PRAGMA user_version")" = 4 &&
+	test "$(q v2.db "PRAGMA user_version")" = 5 &&
 	q v2.db "SELECT id, state FROM sprints ORDER BY id" >got &&
 	printf "sp-000001|completed\nsp-000002|pending\n" >want &&
 	test_cmp want got &&
@@ -170,7 +170,7 @@ test_expect_success SQLITE3 'a journal of schema version 3 migrates to 4, keepin
 	"$HPCLOOP_TEST_TOOL" journal-old 3 v3.db &&
 	q v3.db <v3.sql &&
 	hl events --journal v3.db &&
-	test "$(q v3.db "PRAGMA user_version")" = 4 &&
+	test "$(q v3.db "PRAGMA user_version")" = 5 &&
 	q v3.db "SELECT id, state, count, iteration, runs FROM loops ORDER BY id" >got &&
 	printf "lp-000001|running|5|2|2\nlp-000002|stopped|1|0|0\n" >want &&
 	test_cmp want got &&
