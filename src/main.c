@@ -5,6 +5,8 @@
  *	hpcloop PRIMITIVE [NAME] [--spec FILE | --spec - | --spec '{...}']
  *			  [--config FILE] [--journal FILE] [--pretty]
  *	hpcloop help NAME --text
+ *	hpcloop serve [--listen HOST:PORT]
+ *	hpcloop PRIMITIVE ... --server URL (or HPCLOOP_SERVER): run it there
  *	hpcloop --help | -h | --version | -V
  *
  * A lone NAME operand is shorthand for --spec '{"name": NAME}' (as in
@@ -22,6 +24,7 @@
 
 #include "dispatch.h"
 #include "docs.h"
+#include "http_server.h"
 #include "mcp.h"
 #include "setup.h"
 #include "envelope.h"
@@ -36,6 +39,8 @@ struct args {
 	int pretty;		/* --pretty */
 	int text;		/* --text: help's page as plain text */
 	int allow_mutations;	/* mcp --allow-mutations */
+	const char *listen;	/* serve --listen HOST:PORT */
+	const char *server;	/* --server URL (or HPCLOOP_SERVER) */
 	struct dispatch_opts opts;
 };
 
@@ -88,6 +93,13 @@ static int parse_args(struct args *a, int argc, char **argv,
 		} else if (!strncmp(arg, "--journal", 9)) {
 			slot = &a->opts.journal_path;
 			n = 9;
+		} else if (!strncmp(arg, "--listen", 8) &&
+			   !strcmp(a->primitive, "serve")) {
+			slot = &a->listen;
+			n = 8;
+		} else if (!strncmp(arg, "--server", 8)) {
+			slot = &a->server;
+			n = 8;
 		}
 		if (slot && arg[n] == '=') {
 			*slot = arg + n + 1;
@@ -203,6 +215,9 @@ int main(int argc, char **argv)
 	/* The MCP server: JSON-RPC lines until stdin ends. */
 	if (!strcmp(a.primitive, "mcp") && !a.operand && !a.spec)
 		return mcp_main(&a.opts, a.allow_mutations);
+	/* The orchestrator server: one envelope line, then until TERM. */
+	if (!strcmp(a.primitive, "serve") && !a.operand && !a.spec)
+		return serve_main(&a.opts, a.listen);
 	/* Claude Code's PreToolUse hook protocol, not an envelope. */
 	if (!strcmp(a.primitive, "__hook-pretooluse"))
 		return hook_pretooluse(STDIN_FILENO);
