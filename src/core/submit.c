@@ -100,7 +100,8 @@ static json_t *replay_data(const json_t *stored, const json_t *row)
  * (0700).  Everything else the job writes itself.
  */
 static int write_dir(struct cluster *c, const char *dir, const char *token,
-		     const struct jobgen *g, struct err *err)
+		     const char *secret, const struct jobgen *g,
+		     struct err *err)
 {
 	struct buf path = BUF_INIT;
 	int r = -1;
@@ -112,6 +113,14 @@ static int write_dir(struct cluster *c, const char *dir, const char *token,
 				 0600, err) < 0)
 		goto out;
 	buf_release(&path);
+	/* The orchestrator secret signs the job's webhooks (job.sh). */
+	if (secret) {
+		buf_addf(&path, "%s/.hpcloop/secret", dir);
+		if (transport_write_file(c->t, buf_str(&path), secret,
+					 strlen(secret), 0600, err) < 0)
+			goto out;
+		buf_release(&path);
+	}
 	buf_addf(&path, "%s/run_sprint.sh", dir);
 	if (transport_write_file(c->t, buf_str(&path), g->script,
 				 strlen(g->script), 0700, err) < 0)
@@ -204,8 +213,8 @@ static json_t *job_metadata(const struct jobgen *g)
  */
 static int place_job(struct journal *j, struct sprint_attempt *a,
 		     struct cluster *c, const struct jobgen *g,
-		     const char *dir, char **job_id_out, int *submitting_out,
-		     struct err *err)
+		     const char *dir, const char *secret, char **job_id_out,
+		     int *submitting_out, struct err *err)
 {
 	char token[33] = "", hash[SHA256_HEX_LEN + 1];
 	int r = -1;
@@ -229,7 +238,7 @@ static int place_job(struct journal *j, struct sprint_attempt *a,
 		journal_rollback(j);
 		goto out;
 	}
-	if (write_dir(c, dir, token, g, err) < 0)
+	if (write_dir(c, dir, token, secret, g, err) < 0)
 		goto out;
 	fault_point("submit.before_sched");
 	*submitting_out = 1;
@@ -283,6 +292,18 @@ static void request_of(struct jobgen_request *jr,
  * job, and that its cluster opens.  Fills 'g' with a trial rendering
  * (its metadata is what the sprint keeps) and 'c'.
  */
+/*
+ * The secret the job signs its webhooks with: the orchestrator secret
+ * when an orchestrator URL is set too, else NULL (borrowed).
+ */
+static const char *orchestrator_secret(const struct config *cfg)
+{
+	if (!json_string_value(json_object_get(cfg->root, "orchestrator_url")))
+		return NULL;
+	return json_string_value(json_object_get(cfg->root,
+						  "orchestrator_secret"));
+}
+
 static int check_inputs(const struct config *cfg,
 			const struct submit_request *req, struct jobgen *g,
 			struct cluster *c, char **base_out, struct err *err)
@@ -358,7 +379,8 @@ int submit_sprint(struct journal *j, json_t **data_out, int *replayed_out,
 	dir = json_string_value(json_object_get(a.row, "directory"));
 	request_of(&jr, req, a.id, dir);
 	if (jobgen_build(&g, cfg, &jr, err) < 0 ||
-	    place_job(j, &a, &c, &g, dir, &job_id, &submitting, err) < 0) {
+	    place_job(j, &a, &c, &g, dir, orchestrator_secret(cfg), &job_id,
+		      &submitting, err) < 0) {
 		sprint_submit_abandon(j, &a, err,
 				      failure_is_clean(err, submitting));
 		goto out;
