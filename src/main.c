@@ -26,6 +26,7 @@
 #include "docs.h"
 #include "http_server.h"
 #include "mcp.h"
+#include "remote.h"
 #include "setup.h"
 #include "envelope.h"
 #include "primitives/registry.h"
@@ -225,8 +226,14 @@ int main(int argc, char **argv)
 		spec = json_pack("{s:s}", "name", a.operand);
 	else if (spec_read(&spec, a.spec, &spec_err) < 0)
 		spec = NULL;
-	code = dispatch_run(&env, &a.opts, a.primitive, spec,
-			    spec ? NULL : &spec_err);
+	if (!a.server && getenv("HPCLOOP_SERVER") && *getenv("HPCLOOP_SERVER"))
+		a.server = getenv("HPCLOOP_SERVER");
+	if (a.server)
+		code = remote_run(&env, a.server, a.primitive, spec,
+				  spec ? NULL : &spec_err);
+	else
+		code = dispatch_run(&env, &a.opts, a.primitive, spec,
+				    spec ? NULL : &spec_err);
 	json_decref(spec);
 	err_release(&spec_err);
 	return finish(env, a.pretty, a.text, code);

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "envelope.h"
+#include "fault.h"
 #include "http_server.h"
 #include "journal.h"
 #include "serve.h"
@@ -308,6 +309,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		req.conn = conn;
 		serve_route(server, &resp, &req);
 	}
+	fault_point("serve.before_answer");
 	if (resp.stream_since >= 0)
 		return queue_stream(conn, resp.stream_since);
 	return queue(conn, resp.status, resp.type, resp.body);

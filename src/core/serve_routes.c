@@ -84,7 +84,7 @@ static int status_of(enum err_code code)
 
 static char *dump_line(const json_t *env)
 {
-	char *text = json_dumps(env, JSON_COMPACT);
+	char *text = json_dumps(env, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	struct buf b = BUF_INIT;
 
 	buf_adds(&b, text ? text : "{}");
