@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "apitoken.h"
 #include "crypto.h"
@@ -149,6 +150,28 @@ fail:
 	return -1;
 }
 
+/*
+ * Record that token 'id' was used, at most once a minute (so that a busy
+ * client does not write the journal on every call).  Best effort: a
+ * busy journal skips it.
+ */
+static void touch_used(struct journal *j, const char *id)
+{
+	char now[IDS_TIME_LEN], before[IDS_TIME_LEN];
+	struct err err = ERR_INIT;
+	json_t *params;
+
+	ids_now(now);
+	ids_iso_time(before, time(NULL) - 60);
+	params = json_pack("[s, s, s]", now, id, before);
+	journal_exec(j, NULL,
+		     "UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND "
+		     "(last_used_at IS NULL OR last_used_at < ?)",
+		     params, &err);
+	json_decref(params);
+	err_release(&err);
+}
+
 int apitoken_check(struct journal *j, int *read_only_out, const char *token,
 		   struct err *err)
 {
@@ -196,5 +219,6 @@ int apitoken_check(struct journal *j, int *read_only_out, const char *token,
 	*read_only_out = json_integer_value(json_object_get(row, "read_only"))
 			 != 0;
 	json_decref(row);
+	touch_used(j, id);
 	return 0;
 }

@@ -34,8 +34,9 @@
 #define CONN_TIMEOUT_S 30
 #define SHUTDOWN_WAIT_S 60
 #define MAX_STREAMS 8
-#define KEEPALIVE_S 15
-#define STREAM_POLL_MS 100
+#define KEEPALIVE_S 5
+#define STREAM_CHECK_MS 200
+#define STREAM_TICK_MS 1000
 
 /* ---------------------------------------------------------------- */
 /* Loading libmicrohttpd                                              */
@@ -52,7 +53,9 @@
 	X(from_callback, MHD_create_response_from_callback)            \
 	X(add_header, MHD_add_response_header)                         \
 	X(queue_response, MHD_queue_response)                          \
-	X(destroy_response, MHD_destroy_response)
+	X(destroy_response, MHD_destroy_response)                      \
+	X(suspend_connection, MHD_suspend_connection)                  \
+	X(resume_connection, MHD_resume_connection)
 
 static struct {
 #define X(field, sym) __typeof__(&sym) field;
@@ -146,12 +149,25 @@ static enum MHD_Result queue(struct MHD_Connection *conn, int status,
 /* Event streams                                                      */
 /* ---------------------------------------------------------------- */
 
+/*
+ * An open event stream.  With nothing to send, its reader suspends the
+ * connection (so that the pool thread serves others and nothing spins)
+ * and puts it on the waiting list; the watcher thread resumes every
+ * waiting stream when a new event is in the journal, every
+ * STREAM_TICK_MS anyway (for the keepalive), and at shutdown.
+ */
 struct stream {
+	struct MHD_Connection *conn;
 	int64_t since;
 	time_t last_write;
 	struct buf pending;	/* text not yet handed to the library */
 	size_t off;
+	struct stream *next;	/* on the waiting list */
+	int waiting;
 };
+
+static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stream *waiting;	/* suspended streams */
 
 static void sleep_ms(long ms)
 {
@@ -160,12 +176,53 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/*
- * The library asks for more of the stream.  It runs on a pool thread
- * and must not return 0 (that spins), so each call waits at most
- * STREAM_POLL_MS for new events before it sends a keepalive comment;
- * the thread serves its other connections between calls.
- */
+/* Resume every waiting stream. */
+static void resume_all(void)
+{
+	struct stream *st;
+
+	pthread_mutex_lock(&wait_lock);
+	while ((st = waiting)) {
+		waiting = st->next;
+		st->next = NULL;
+		st->waiting = 0;
+		mhd.resume_connection(st->conn);
+	}
+	pthread_mutex_unlock(&wait_lock);
+}
+
+/* The watcher thread: wake the streams when there is something new. */
+static void *watch_events(void *arg)
+{
+	struct journal *j;
+	int64_t last = -1, now_id = 0;
+	struct err err = ERR_INIT;
+	long ticks = 0;
+
+	(void)arg;
+	while (!atomic_load(&server->stopping)) {
+		sleep_ms(STREAM_CHECK_MS);
+		if (!atomic_load(&server->streams))
+			continue;
+		j = serve_journal(server);
+		if (j && journal_last_event_id(j, &now_id, &err) < 0)
+			err_clear(&err);
+		if (now_id != last || ++ticks * STREAM_CHECK_MS >= STREAM_TICK_MS) {
+			last = now_id;
+			ticks = 0;
+			resume_all();
+		}
+	}
+	err_release(&err);
+	/* Shutdown: let every stream see it and end. */
+	while (atomic_load(&server->streams) > 0) {
+		resume_all();
+		sleep_ms(20);
+	}
+	return NULL;
+}
+
+/* The library asks for more of the stream (on a pool thread). */
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct stream *st = cls;
@@ -174,7 +231,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 	size_t n;
 
 	(void)pos;
-	while (st->off >= st->pending.len) {
+	if (st->off >= st->pending.len) {
 		buf_truncate(&st->pending, 0);
 		st->off = 0;
 		if (atomic_load(&server->stopping))
@@ -184,16 +241,20 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 		if (text[0]) {
 			buf_adds(&st->pending, text);
 			st->since = next;
-		} else if (time(NULL) - st->last_write >= KEEPALIVE_S) {
-			buf_adds(&st->pending, ": keepalive\n\n");
-		} else {
-			free(text);
-			text = NULL;
-			sleep_ms(STREAM_POLL_MS);
-			continue;
 		}
 		free(text);
-		text = NULL;
+		if (!st->pending.len &&
+		    time(NULL) - st->last_write >= KEEPALIVE_S)
+			buf_adds(&st->pending, ": keepalive\n\n");
+		if (!st->pending.len) {
+			pthread_mutex_lock(&wait_lock);
+			st->next = waiting;
+			waiting = st;
+			st->waiting = 1;
+			mhd.suspend_connection(st->conn);
+			pthread_mutex_unlock(&wait_lock);
+			return 0;
+		}
 	}
 	n = st->pending.len - st->off;
 	if (n > max)
@@ -206,8 +267,15 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 
 static void stream_free(void *cls)
 {
-	struct stream *st = cls;
+	struct stream *st = cls, **pp;
 
+	pthread_mutex_lock(&wait_lock);
+	for (pp = &waiting; *pp; pp = &(*pp)->next)
+		if (*pp == st) {
+			*pp = st->next;
+			break;
+		}
+	pthread_mutex_unlock(&wait_lock);
 	buf_release(&st->pending);
 	free(st);
 	atomic_fetch_sub(&server->streams, 1);
@@ -233,6 +301,7 @@ static enum MHD_Result queue_stream(struct MHD_Connection *conn,
 		return queue(conn, 503, resp.type, resp.body);
 	}
 	st = xcalloc(1, sizeof(*st));
+	st->conn = conn;
 	st->since = since;
 	/* The retry hint and a first comment go out at once. */
 	buf_adds(&st->pending, "retry: 2000\n: hpcloop events\n\n");
@@ -491,7 +560,8 @@ int serve_main(const struct dispatch_opts *opts, const char *listen)
 	char host[256], *addr = NULL;
 	json_t *env;
 	unsigned flags;
-	int code = 0, port;
+	int code = 0, port, have_watcher = 0, fd;
+	pthread_t watcher;
 	char c;
 
 	memset(&s, 0, sizeof(s));
@@ -512,7 +582,7 @@ int serve_main(const struct dispatch_opts *opts, const char *listen)
 	}
 	install_stop();
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-		MHD_USE_ERROR_LOG;
+		MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	d = mhd.start_daemon(
@@ -554,13 +624,19 @@ int serve_main(const struct dispatch_opts *opts, const char *listen)
 	}
 	fflush(stdout);
 	fprintf(stderr, "hpcloop serve: listening on %s:%d\n", host, port);
+	if (pthread_create(&watcher, NULL, watch_events, NULL) == 0)
+		have_watcher = 1;
 	while (read(stop_pipe[0], &c, 1) < 0 && errno == EINTR)
 		;
 	fprintf(stderr, "hpcloop serve: stopping; letting requests in "
 			"flight finish\n");
 	atomic_store(&s.stopping, 1);
-	mhd.quiesce_daemon(d);
+	fd = mhd.quiesce_daemon(d);
+	if (fd >= 0)
+		close(fd);
 	drain();
+	if (have_watcher)
+		pthread_join(watcher, NULL);
 	mhd.stop_daemon(d);
 out:
 	if (ai)

@@ -156,7 +156,32 @@ test_expect_success MHD,CURL 'every API auth failure is refused with its status 
 	api cancel "{\"sprint_id\":\"sp-ffffff\"}" "$ROTOK" && want 403 && test_error resp forbidden &&
 	row_counts >after && test_cmp before after &&
 	api status "{}" "$ROTOK" && want 200 && test_json_field resp .ok true &&
-	req GET /v1/catalog -H "Authorization: Bearer $ROTOK" && want 200
+	req GET /v1/catalog -H "Authorization: Bearer $ROTOK" && want 200 &&
+	hl token-list &&
+	tr "{" "\n" <out | grep "\"name\":\"ro\"" | grep -q "\"last_used_at\":\"20" &&
+	tr "{" "\n" <out | grep "\"name\":\"old\"" | grep -q "\"last_used_at\":null"
+'
+
+test_expect_success MHD,CURL 'the number of open event streams is bounded' '
+	pids= &&
+	for i in 1 2 3 4 5 6 7 8; do
+		curl -s -N --max-time 3 -H "Authorization: Bearer $TOK" \
+			"$URL/v1/events?since=0" >"stream.$i" &
+		pids="$pids $!"
+	done &&
+	sleep 1 &&
+	req GET /v1/events -H "Authorization: Bearer $TOK" && want 503 &&
+	test_error resp journal_busy &&
+	api status "{}" && want 200 &&
+	wait $pids;
+	for i in 1 2 3 4 5 6 7 8; do grep -qx "id: 1" "stream.$i" || { head -c 300 stream.$i; return 1; }; done &&
+	# Closed streams are noticed at their next keepalive (5 s).
+	i=0 && while [ $i -lt 12 ]; do
+		curl -s -N --max-time 1 -H "Authorization: Bearer $TOK" "$URL/v1/events" >again
+		grep -qx "id: 1" again && break
+		sleep 1; i=$((i + 1))
+	done &&
+	grep -qx "id: 1" again
 '
 
 test_expect_success MHD,CURL 'a body over the cap is refused with 413' '
