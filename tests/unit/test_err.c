@@ -54,6 +54,10 @@ static const struct expect expected[] = {
 	{ ERR_FILE_REFUSED, "file_refused", 2, 0 },
 	{ ERR_JOURNAL_UNSUPPORTED, "journal_unsupported", 1, 0 },
 	{ ERR_HOST_KEY_UNKNOWN, "host_key_unknown", 2, 0 },
+	{ ERR_UNAUTHORIZED, "unauthorized", 1, 0 },
+	{ ERR_FORBIDDEN, "forbidden", 1, 0 },
+	{ ERR_PAYLOAD_TOO_LARGE, "payload_too_large", 1, 0 },
+	{ ERR_SERVER_UNREACHABLE, "server_unreachable", 2, 1 },
 };
 
 #define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))
