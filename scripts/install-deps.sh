@@ -14,6 +14,8 @@ sqlite3 perl openssh-server openssh-client"
 # scripts run private daemons on other ports, never the system ones.
 PKGS="$PKGS slurmctld slurmd slurm-client munge
 gridengine-master gridengine-exec gridengine-client"
+# bench/serve.sh only (wrk against the webhooks of `hpcloop serve`).
+PKGS="$PKGS wrk"
 
 missing=""
 for p in $PKGS; do
