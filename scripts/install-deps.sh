@@ -17,6 +17,8 @@ gridengine-master gridengine-exec gridengine-client"
 # bench/proposer.sh compares the builtin proposer with Optuna's TPE
 # sampler; the product never imports it.
 PKGS="$PKGS python3-optuna"
+# bench/serve.sh only (wrk against the webhooks of `hpcloop serve`).
+PKGS="$PKGS wrk"
 
 missing=""
 for p in $PKGS; do

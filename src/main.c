@@ -5,6 +5,8 @@
  *	hpcloop PRIMITIVE [NAME] [--spec FILE | --spec - | --spec '{...}']
  *			  [--config FILE] [--journal FILE] [--pretty]
  *	hpcloop help NAME --text
+ *	hpcloop serve [--listen HOST:PORT]
+ *	hpcloop PRIMITIVE ... --server URL (or HPCLOOP_SERVER): run it there
  *	hpcloop --help | -h | --version | -V
  *
  * A lone NAME operand is shorthand for --spec '{"name": NAME}' (as in
@@ -22,7 +24,9 @@
 
 #include "dispatch.h"
 #include "docs.h"
+#include "http_server.h"
 #include "mcp.h"
+#include "remote.h"
 #include "setup.h"
 #include "envelope.h"
 #include "primitives/registry.h"
@@ -36,6 +40,8 @@ struct args {
 	int pretty;		/* --pretty */
 	int text;		/* --text: help's page as plain text */
 	int allow_mutations;	/* mcp --allow-mutations */
+	const char *listen;	/* serve --listen HOST:PORT */
+	const char *server;	/* --server URL (or HPCLOOP_SERVER) */
 	struct dispatch_opts opts;
 };
 
@@ -88,6 +94,13 @@ static int parse_args(struct args *a, int argc, char **argv,
 		} else if (!strncmp(arg, "--journal", 9)) {
 			slot = &a->opts.journal_path;
 			n = 9;
+		} else if (!strncmp(arg, "--listen", 8) &&
+			   !strcmp(a->primitive, "serve")) {
+			slot = &a->listen;
+			n = 8;
+		} else if (!strncmp(arg, "--server", 8)) {
+			slot = &a->server;
+			n = 8;
 		}
 		if (slot && arg[n] == '=') {
 			*slot = arg + n + 1;
@@ -203,6 +216,9 @@ int main(int argc, char **argv)
 	/* The MCP server: JSON-RPC lines until stdin ends. */
 	if (!strcmp(a.primitive, "mcp") && !a.operand && !a.spec)
 		return mcp_main(&a.opts, a.allow_mutations);
+	/* The orchestrator server: one envelope line, then until TERM. */
+	if (!strcmp(a.primitive, "serve") && !a.operand && !a.spec)
+		return serve_main(&a.opts, a.listen);
 	/* Claude Code's PreToolUse hook protocol, not an envelope. */
 	if (!strcmp(a.primitive, "__hook-pretooluse"))
 		return hook_pretooluse(STDIN_FILENO);
@@ -210,8 +226,14 @@ int main(int argc, char **argv)
 		spec = json_pack("{s:s}", "name", a.operand);
 	else if (spec_read(&spec, a.spec, &spec_err) < 0)
 		spec = NULL;
-	code = dispatch_run(&env, &a.opts, a.primitive, spec,
-			    spec ? NULL : &spec_err);
+	if (!a.server && getenv("HPCLOOP_SERVER") && *getenv("HPCLOOP_SERVER"))
+		a.server = getenv("HPCLOOP_SERVER");
+	if (a.server)
+		code = remote_run(&env, a.server, a.primitive, spec,
+				  spec ? NULL : &spec_err);
+	else
+		code = dispatch_run(&env, &a.opts, a.primitive, spec,
+				    spec ? NULL : &spec_err);
 	json_decref(spec);
 	err_release(&spec_err);
 	return finish(env, a.pretty, a.text, code);

@@ -1228,12 +1228,52 @@ curl_quote() {
 	JSON_OUT=$q${s//"$q"/"$bs$q"}$q
 }
 
+# hmac_sha256 KEYFILE PREFIX FILE: set JSON_OUT to the lower-case hex
+# HMAC-SHA256 (RFC 2104: H((K^opad) || H((K^ipad) || m))) under the key
+# in KEYFILE of the message PREFIX followed by the bytes of FILE.  The
+# key is handled by the builtin printf only and reaches sha256sum on its
+# stdin: it is on no command line.
+hmac_sha256() {
+	local LC_ALL=C key='' hex='' ipad='' opad='' inner c i b
+	IFS= read -r -d '' key <"$1"
+	if ((${#key} > 64)); then
+		hex=$(printf '%s' "$key" | sha256sum)
+		hex=${hex%% *}
+	else
+		for ((i = 0; i < ${#key}; i++)); do
+			printf -v b '%02x' "'${key:i:1}"
+			hex+=$b
+		done
+	fi
+	while ((${#hex} < 128)); do
+		hex+=00
+	done
+	for ((i = 0; i < 128; i += 2)); do
+		b=$((16#${hex:i:2}))
+		printf -v c '\\x%02x' $((b ^ 0x36))
+		ipad+=$c
+		printf -v c '\\x%02x' $((b ^ 0x5c))
+		opad+=$c
+	done
+	# shellcheck disable=SC2059  # the formats are \xHH escapes only
+	inner=$({ printf "$ipad" && printf '%s' "$2" && cat -- "$3"; } |
+		sha256sum) || return 1
+	inner=${inner%% *}
+	hex=''
+	for ((i = 0; i < 64; i += 2)); do
+		hex+="\\x${inner:i:2}"
+	done
+	# shellcheck disable=SC2059
+	JSON_OUT=$({ printf "$opad" && printf "$hex"; } | sha256sum) || return 1
+	JSON_OUT=${JSON_OUT%% *}
+}
+
 # http_post PATH FILE: POST the JSON in FILE to the orchestrator's PATH
 # with the sprint's token.  The URL (which may carry credentials) and
 # the token reach curl as a config on its stdin, never on its command
 # line, which every user of the node can read in ps.
 http_post() {
-	local token='' url header
+	local token='' url header ts
 	[[ -n $URL ]] && command -v curl >/dev/null 2>&1 || return 1
 	read -r token 2>/dev/null <.hpcloop/token
 	token=${token%$'\r'}
@@ -1245,6 +1285,15 @@ http_post() {
 	url=$JSON_OUT
 	curl_quote "Authorization: Bearer $token"
 	header=$JSON_OUT
+	# The body's signature under the orchestrator secret, when the
+	# sprint has one (.hpcloop/secret, 0600, written by submit-flow):
+	# X-Hpcloop-Signature = HMAC-SHA256(secret, TIMESTAMP "." BODY).
+	if [[ -s .hpcloop/secret ]]; then
+		printf -v ts '%(%s)T' -1
+		hmac_sha256 .hpcloop/secret "$ts." "$2" || return 1
+		header+=$'\n'"header = \"X-Hpcloop-Timestamp: $ts\""
+		header+=$'\n'"header = \"X-Hpcloop-Signature: $JSON_OUT\""
+	fi
 	printf 'url = %s\nheader = %s\n' "$url" "$header" |
 		curl --fail --silent --show-error --max-time 10 --retry 2 \
 			--config - --header 'Content-Type: application/json' \

@@ -72,8 +72,8 @@ static unsigned journal_flags(const struct primitive *p)
  * looked up and stored here; a keyed call that owns its transactions
  * gets its key in ctx->key and uses idem.h itself.
  */
-static int run(struct ctx *ctx, const json_t *spec, json_t **data,
-	       struct err *err)
+static int run(struct ctx *ctx, struct journal *borrowed,
+	       const json_t *spec, json_t **data, struct err *err)
 {
 	const struct primitive *p = ctx->prim;
 	int own_tx = (p->flags & PRIM_OWN_TX) != 0, found;
@@ -87,8 +87,10 @@ static int run(struct ctx *ctx, const json_t *spec, json_t **data,
 			return -1;
 	}
 	if (p->flags & PRIM_NEEDS_JOURNAL) {
-		if (journal_open(&ctx->journal, ctx->journal_path,
-				 journal_flags(p), err) < 0)
+		if (borrowed)
+			ctx->journal = borrowed;
+		else if (journal_open(&ctx->journal, ctx->journal_path,
+				      journal_flags(p), err) < 0)
 			return -1;
 		if ((p->flags & PRIM_MUTATES) && !own_tx &&
 		    journal_begin(ctx->journal, err) < 0)
@@ -163,7 +165,7 @@ int dispatch_run(json_t **env_out, const struct dispatch_opts *opts,
 	dispatch_paths(&config_path, &journal_path, opts);
 	ctx.config_path = config_path;
 	ctx.journal_path = journal_path;
-	if (run(&ctx, spec, &data, &err) < 0)
+	if (run(&ctx, opts->journal, spec, &data, &err) < 0)
 		goto fail;
 	if (ctx.journal && journal_in_transaction(ctx.journal) &&
 	    journal_commit(ctx.journal, &err) < 0)
@@ -178,7 +180,8 @@ fail:
 	*env_out = envelope_failure(pname, &err);
 	code = err_exit_class(err.code == ERR_NONE ? ERR_INTERNAL : err.code);
 out:
-	journal_close(ctx.journal);
+	if (ctx.journal != opts->journal)
+		journal_close(ctx.journal);
 	if (ctx.config) {
 		config_release(ctx.config);
 		free(ctx.config);

@@ -15,6 +15,7 @@
 
 #include "err.h"
 
+struct journal;
 struct registry;
 
 struct dispatch_opts {
@@ -25,6 +26,10 @@ struct dispatch_opts {
 				     then .hpcloop/journal.db beside the
 				     config */
 	int in_server;		  /* called by `hpcloop serve` */
+	struct journal *journal;  /* borrowed, or NULL: an open journal
+				     at journal_path to use instead of
+				     opening one (the server's connection
+				     of the calling thread) */
 };
 
 /*

@@ -184,8 +184,9 @@ static int transfer_error(const struct call *c, CURLcode rc,
 {
 	if (c->overflow)
 		return err_set(err, ERR_HTTP_FAILED,
-			       "the HTTP response is larger than %d bytes",
-			       HTTP_RESPONSE_MAX);
+			       "the HTTP response is larger than %zu bytes",
+			       req->max_response ? req->max_response
+						 : (size_t)HTTP_RESPONSE_MAX);
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		err_set(err, ERR_TIMEOUT,
 			"the HTTP request took longer than %ld ms",
@@ -211,7 +212,8 @@ int http_post(struct http_response *out, const struct http_request *req,
 	int r = -1;
 
 	http_response_release(out);
-	buf_init(&out->body, HTTP_RESPONSE_MAX);
+	buf_init(&out->body, req->max_response ? req->max_response
+					       : HTTP_RESPONSE_MAX);
 	if (!url_allowed(req->url))
 		return err_set(err, ERR_HTTP_FAILED,
 			       "only http:// and https:// URLs are allowed");

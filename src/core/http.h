@@ -33,6 +33,8 @@ struct http_request {
 	size_t body_len;
 	long connect_timeout_ms;	/* longest wait for the connection */
 	long timeout_ms;		/* longest wait for the whole call */
+	size_t max_response;		/* the largest body kept; 0:
+					   HTTP_RESPONSE_MAX */
 };
 
 /* What came back.  Start it with HTTP_RESPONSE_INIT. */

@@ -26,7 +26,7 @@ struct journal;
  * The schema version this build writes: the number of migrations in
  * journal_schema.c.
  */
-#define JOURNAL_SCHEMA_VERSION 7
+#define JOURNAL_SCHEMA_VERSION 8
 
 /* Flags of journal_open(). */
 enum journal_open_flags {

@@ -499,6 +499,22 @@ static const char *const migrations[] = {
 	"  created_at TEXT NOT NULL,"
 	"  captured_at TEXT);"
 	"CREATE INDEX code_runs_study ON code_runs(study, created_at);",
+	/*
+	 * 8: the API tokens of `hpcloop serve`, only their SHA-256 kept, and the webhook signatures seen in the last
+	 * minutes, so that a replayed one is refused even across restarts.
+	 */
+	"CREATE TABLE api_tokens ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  token_hash TEXT NOT NULL,"
+	"  read_only INTEGER NOT NULL DEFAULT 0 CHECK (read_only IN (0, 1)),"
+	"  created_at TEXT NOT NULL,"
+	"  last_used_at TEXT,"
+	"  revoked_at TEXT);"
+	"CREATE TABLE webhook_signatures ("
+	"  signature TEXT PRIMARY KEY,"
+	"  seen_at INTEGER NOT NULL);"
+	"CREATE INDEX webhook_signatures_seen ON webhook_signatures(seen_at);",
 };
 
 const char *const *journal_migrations(size_t *count_out)

@@ -17,6 +17,7 @@
 #include "sprint.h"
 #include "submit.h"
 #include "transport.h"
+#include "webhook_sig.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -96,10 +97,12 @@ static json_t *replay_data(const json_t *stored, const json_t *row)
 /* ---------------------------------------------------------------- */
 
 /*
- * Write the sprint directory: the token (0600) and the job script
- * (0700).  Everything else the job writes itself.
+ * Write the sprint directory: the token (0600), the sprint's webhook
+ * signing key when there is an orchestrator secret (0600) and the job
+ * script (0700).  Everything else the job writes itself.
  */
 static int write_dir(struct cluster *c, const char *dir, const char *token,
+		     const char *secret, const char *sprint_id,
 		     const struct jobgen *g, struct err *err)
 {
 	struct buf path = BUF_INIT;
@@ -112,6 +115,23 @@ static int write_dir(struct cluster *c, const char *dir, const char *token,
 				 0600, err) < 0)
 		goto out;
 	buf_release(&path);
+	/*
+	 * The job signs its webhooks (job.sh) with its own sprint's key,
+	 * derived from the orchestrator secret, never the secret itself.
+	 */
+	if (secret) {
+		char key[65];
+		int w;
+
+		webhook_sprint_key(key, secret, sprint_id);
+		buf_addf(&path, "%s/.hpcloop/secret", dir);
+		w = transport_write_file(c->t, buf_str(&path), key, strlen(key),
+					 0600, err);
+		memset(key, 0, sizeof(key));
+		if (w < 0)
+			goto out;
+		buf_release(&path);
+	}
 	buf_addf(&path, "%s/run_sprint.sh", dir);
 	if (transport_write_file(c->t, buf_str(&path), g->script,
 				 strlen(g->script), 0700, err) < 0)
@@ -205,7 +225,8 @@ static json_t *job_metadata(const struct jobgen *g)
 static int place_job(struct journal *j, struct sprint_attempt *a,
 		     struct cluster *c, const struct jobgen *g,
 		     const struct submit_request *req, const char *dir,
-		     char **job_id_out, int *submitting_out, struct err *err)
+		     const char *secret, char **job_id_out,
+		     int *submitting_out, struct err *err)
 {
 	char token[33] = "", hash[SHA256_HEX_LEN + 1];
 	int r = -1;
@@ -229,7 +250,7 @@ static int place_job(struct journal *j, struct sprint_attempt *a,
 		journal_rollback(j);
 		goto out;
 	}
-	if (write_dir(c, dir, token, g, err) < 0 ||
+	if (write_dir(c, dir, token, secret, a->id, g, err) < 0 ||
 	    (req->prepare &&
 	     req->prepare(req->prepare_arg, c->t, a->id, dir, err) < 0))
 		goto out;
@@ -287,6 +308,18 @@ static void request_of(struct jobgen_request *jr,
  * job, and that its cluster opens.  Fills 'g' with a trial rendering
  * (its metadata is what the sprint keeps) and 'c'.
  */
+/*
+ * The secret the job signs its webhooks with: the orchestrator secret
+ * when an orchestrator URL is set too, else NULL (borrowed).
+ */
+static const char *orchestrator_secret(const struct config *cfg)
+{
+	if (!json_string_value(json_object_get(cfg->root, "orchestrator_url")))
+		return NULL;
+	return json_string_value(json_object_get(cfg->root,
+						  "orchestrator_secret"));
+}
+
 static int check_inputs(const struct config *cfg,
 			const struct submit_request *req, struct jobgen *g,
 			struct cluster *c, char **base_out, struct err *err)
@@ -362,8 +395,8 @@ int submit_sprint(struct journal *j, json_t **data_out, int *replayed_out,
 	dir = json_string_value(json_object_get(a.row, "directory"));
 	request_of(&jr, req, a.id, dir);
 	if (jobgen_build(&g, cfg, &jr, err) < 0 ||
-	    place_job(j, &a, &c, &g, req, dir, &job_id, &submitting,
-		      err) < 0) {
+	    place_job(j, &a, &c, &g, req, dir, orchestrator_secret(cfg),
+		      &job_id, &submitting, err) < 0) {
 		sprint_submit_abandon(j, &a, err,
 				      failure_is_clean(err, submitting));
 		goto out;

@@ -51,10 +51,10 @@ static int path_is_safe(const char *p)
 	return 1;
 }
 
-/* 1 for files that are never copied: the sprint's secret. */
+/* 1 for files that are never copied: the sprint's secrets. */
 static int is_secret(const char *p)
 {
-	return !strcmp(p, ".hpcloop/token");
+	return !strcmp(p, ".hpcloop/token") || !strcmp(p, ".hpcloop/secret");
 }
 
 /* The artifact store for 'cfg' and journal 'journal_path'. */

@@ -57,6 +57,10 @@ static const struct expect expected[] = {
 	{ ERR_CANARY_FAILED, "canary_failed", 1, 0 },
 	{ ERR_REDUCER_FAILED, "reducer_failed", 1, 0 },
 	{ ERR_NOTIFY_FAILED, "notify_failed", 2, 0 },
+	{ ERR_UNAUTHORIZED, "unauthorized", 1, 0 },
+	{ ERR_FORBIDDEN, "forbidden", 1, 0 },
+	{ ERR_PAYLOAD_TOO_LARGE, "payload_too_large", 1, 0 },
+	{ ERR_SERVER_UNREACHABLE, "server_unreachable", 2, 1 },
 };
 
 #define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))
