@@ -49,9 +49,10 @@ static int check_study(struct ctx *ctx, const char *study,
 	}
 	if (!strcmp(mode, "campaign")) {
 		err_set(err, ERR_PRECONDITION_FAILED,
-			"campaign loops need campaigns, which this build does "
-			"not have yet");
-		return err_remedy(err, "use mode sprint");
+			"loops whose iterations are campaigns are not built "
+			"yet");
+		return err_remedy(err, "use mode sprint; a campaign runs on "
+				  "its own with submit-flow's campaign mode");
 	}
 	if (!strcmp(proposer, "builtin")) {
 		if (!json_object_get(conf, "params")) {
@@ -152,7 +153,7 @@ const struct primitive prim_loop_start = {
 		"each tick records what finished, decides keep or discard, "
 		"meta-analyzes when due, proposes the next idea (`proposer` "
 		"agent or builtin) and submits it as a sprint (`mode` "
-		"sprint; campaign loops come with campaigns). The budget "
+		"sprint; loops of campaigns are not built yet; campaigns run on their own with submit-flow). The budget "
 		"fields stop it early: `max_runs` (runs that count; "
 		"requeued ones do not), `max_hours` (time it ran, stopped "
 		"time aside), `max_usd` (its sprints' and agents' cost), "
