@@ -63,7 +63,12 @@ rc=$?
 if ((rc == 0)); then
 	rm -rf result.old
 	[[ -d result ]] && mv result result.old
-	mv result.tmp result && rm -rf result.old
+	if mv result.tmp result; then
+		rm -rf result.old
+	else
+		printf 'hpcloop campaign task: cannot keep result/\n' >&2
+		rc=70
+	fi
 fi
 printf '%s\n' "$rc" >exit_code.tmp && mv -f exit_code.tmp exit_code
 exit "$rc"

@@ -146,9 +146,12 @@ int cp_set_state(struct journal *j, const char *id, const char *state,
 int cp_set_canary(struct journal *j, const char *id, int mark,
 		  struct err *err)
 {
-	json_t *params = json_pack("[i, s]", mark, id);
+	/* A verdict (2, 3) is given once: only a waiting canary takes one;
+	   1 (waiting again) only after a failed one is run again. */
+	json_t *params = json_pack("[i, s, i]", mark, id, mark == 1 ? 3 : 1);
 	int r = journal_exec(j, NULL,
-			     "UPDATE campaigns SET canary = ? WHERE id = ?",
+			     "UPDATE campaigns SET canary = ? WHERE id = ? AND "
+			     "canary = ?",
 			     params, err);
 
 	json_decref(params);

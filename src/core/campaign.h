@@ -115,7 +115,8 @@ int campaign_verify_canary(struct journal *j, json_t **data_out,
 /*
  * Pull every task's result/ of campaign 'id' (all tasks must have
  * completed: precondition_failed names the missing ones) into
- * 'out_dir' (a new local directory; NULL: the campaign's aggregate/),
+ * 'out_dir' (a new local directory; NULL: aggregate/<id> beside the
+ * journal),
  * one pass through the transport, then run 'reducer' (an argv array,
  * may be NULL) there with the results in tasks/<id>/; its standard
  * output (bounded; parsed when it is JSON) is the answer.

@@ -16,6 +16,7 @@
 #include "cluster.h"
 #include "config.h"
 #include "context.h"
+#include "crypto.h"
 #include "fault.h"
 #include "ids.h"
 #include "journal.h"
@@ -36,6 +37,8 @@ static const char *const failure_markers[] = {
 #define REDUCER_OUT_MAX (1u << 20)
 #define OUTPUT_TAIL 2000
 #define LOG_MAX (4u << 20)
+/* The key under which one process at a time places a campaign's arrays. */
+#define PLACE_PRIMITIVE "campaign-place"
 
 /* The integer 'key' of 'o', or 'dflt'. */
 static long long int_or(const json_t *o, const char *key, long long dflt)
@@ -206,24 +209,52 @@ fail:
  * call got onto the scheduler (submitted or adopted).
  */
 static int place_all(struct journal *j, struct cluster *c, const char *id,
-		     int *placed_out, struct err *err)
+		     int *placed_out, int *submitting_out, struct err *err)
 {
+	struct idem_claim claim = IDEM_CLAIM_INIT;
+	struct idem_key k;
+	struct err e = ERR_INIT;
 	json_t *row = NULL, *subs = NULL, *s;
 	size_t i;
-	int r = -1, canary_waits;
+	int r = -1, held = 0, waves_wait, mark;
 
 	*placed_out = 0;
+	*submitting_out = 0;
+	/*
+	 * One process places a campaign's arrays at a time (a lease on
+	 * the key "campaign-place"/ID, taken over when its owner died),
+	 * so that two callers never both find an array missing and both
+	 * submit it.
+	 */
+	memset(&k, 0, sizeof(k));
+	snprintf(k.key, sizeof(k.key), "%s", id);
+	crypto_sha256_hex(k.hash, id, strlen(id));
+	if (journal_begin(j, err) < 0)
+		return -1;
+	if (idem_claim(j, &claim, PLACE_PRIMITIVE, &k, err) < 0 ||
+	    journal_commit(j, err) < 0) {
+		journal_rollback(j);
+		goto out;
+	}
+	held = 1;
 	if (cp_row(j, &row, id, err) < 0 || cp_submissions(j, &subs, id, err) < 0)
 		goto out;
-	canary_waits = int_or(row, "canary", 0) == 1;
+	/* The waves wait for a canary that has not passed. */
+	mark = (int)int_or(row, "canary", 0);
+	waves_wait = mark == 1 || mark == 3;
 	json_array_foreach(subs, i, s) {
+		int submitting = 0;
+
 		if (json_is_string(json_object_get(s, "job_id")))
 			continue;
-		if (canary_waits && strcmp(json_string_value(json_object_get(
-						   s, "kind")), "canary"))
+		if (waves_wait && !strcmp(json_string_value(json_object_get(
+						  s, "kind")), "wave"))
 			continue;
-		if (cp_place(j, c, row, s, err) < 0)
+		r = cp_place(j, c, row, s, &submitting, err);
+		*submitting_out |= submitting;
+		if (r < 0)
 			goto out;
+		r = -1;
 		(*placed_out)++;
 		/* Later waves need this one's job id. */
 		json_decref(subs);
@@ -233,6 +264,16 @@ static int place_all(struct journal *j, struct cluster *c, const char *id,
 	}
 	r = 0;
 out:
+	if (held) {
+		/* Free the lease (the row stays bound to the id). */
+		if (journal_begin(j, &e) == 0 &&
+		    idem_fail(j, PLACE_PRIMITIVE, &k, &e) == 0)
+			journal_commit(j, &e);
+		else
+			journal_rollback(j);
+		err_release(&e);
+	}
+	idem_claim_release(&claim);
 	json_decref(row);
 	json_decref(subs);
 	return r;
@@ -260,9 +301,9 @@ int campaign_submit(struct journal *j, json_t **data_out, int *replayed_out,
 	struct idem_claim claim = IDEM_CLAIM_INIT;
 	struct planned p;
 	struct cluster c = CLUSTER_INIT;
-	char id[16] = "", *base = NULL;
+	char id[sizeof(((struct idem_claim *)0)->subject)] = "", *base = NULL;
 	struct buf dir = BUF_INIT;
-	int placed = 0, r = -1, fresh = 0;
+	int placed = 0, submitting = 0, r = -1, fresh = 0;
 
 	*data_out = NULL;
 	*replayed_out = 0;
@@ -294,10 +335,10 @@ int campaign_submit(struct journal *j, json_t **data_out, int *replayed_out,
 		r = campaign_show(j, data_out, id, err);
 		goto out;
 	}
-	if (place_all(j, &c, id, &placed, err) < 0) {
-		if (fresh && placed == 0 && err->code != ERR_TIMEOUT &&
-		    err->code != ERR_SSH_UNREACHABLE &&
-		    err->code != ERR_INTERRUPTED)
+	if (place_all(j, &c, id, &placed, &submitting, err) < 0) {
+		/* Only when no submission may have reached the scheduler. */
+		if (fresh && placed == 0 && !submitting &&
+		    err->code != ERR_IN_PROGRESS)
 			abandon(j, req, id, err);
 		goto out;
 	}
@@ -339,7 +380,7 @@ int campaign_resubmit(struct journal *j, json_t **data_out, int *replayed_out,
 	json_t *row = NULL, *rows = NULL, *list = NULL, *params, *t, *subs = NULL;
 	char *text = NULL;
 	size_t i;
-	int r = -1, n, placed;
+	int r = -1, n, placed, submitting;
 
 	*data_out = NULL;
 	*replayed_out = 0;
@@ -403,6 +444,11 @@ int campaign_resubmit(struct journal *j, json_t **data_out, int *replayed_out,
 		if (cp_add_submission(j, id, n, "resubmit", list, err) < 0 ||
 		    cp_set_state(j, id, "running", NULL, err) < 0)
 			goto rollback;
+		/* A failed canary run again must pass before the waves go. */
+		if (int_or(row, "canary", 0) == 3 &&
+		    json_integer_value(json_array_get(list, 0)) == 0 &&
+		    cp_set_canary(j, id, 1, err) < 0)
+			goto rollback;
 		snprintf(claim.subject, sizeof(claim.subject), "%d", n);
 		if (idem_bind(j, primitive, key, claim.subject, err) < 0)
 			goto rollback;
@@ -410,7 +456,7 @@ int campaign_resubmit(struct journal *j, json_t **data_out, int *replayed_out,
 	n = (int)strtol(claim.subject, NULL, 10);
 	if (journal_commit(j, err) < 0)
 		goto rollback;
-	if (place_all(j, &c, id, &placed, err) < 0)
+	if (place_all(j, &c, id, &placed, &submitting, err) < 0)
 		goto out;
 	json_decref(subs);
 	subs = NULL;
@@ -450,20 +496,43 @@ out:
 /* The canary                                                         */
 /* ---------------------------------------------------------------- */
 
-/* The end of task 0's output.log into 'tail' (at most OUTPUT_TAIL). */
-static void output_tail(struct transport *t, const char *dir,
-			struct buf *tail, struct buf *whole)
+/*
+ * The last LOG_MAX bytes of task 0's output.log into 'whole' and its
+ * last OUTPUT_TAIL bytes into 'tail'.  A missing log is empty; one that
+ * is not a regular file is '*refused_out'; another failure (the
+ * connection) is an error, never a verdict.
+ */
+static int output_tail(struct transport *t, const char *dir, struct buf *tail,
+		       struct buf *whole, int *refused_out, struct err *err)
 {
-	struct err e = ERR_INIT;
+	int64_t size = 0;
+	int exists = 0;
 	size_t from;
 
-	if (transport_read_file(t, whole, dir, "tasks/0/output.log", LOG_MAX,
-				&e) < 0) {
-		err_release(&e);
-		return;
+	*refused_out = 0;
+	if (transport_stat(t, &exists, &size, NULL, dir, "tasks/0/output.log",
+			   err) < 0) {
+		if (err->code != ERR_FILE_REFUSED)
+			return -1;
+		err_clear(err);
+		*refused_out = 1;
+		return 0;
+	}
+	if (!exists)
+		return 0;
+	if (transport_read_range(t, whole, NULL, dir, "tasks/0/output.log",
+				 size > (int64_t)LOG_MAX ? size - (int64_t)LOG_MAX
+							 : 0,
+				 LOG_MAX, err) < 0) {
+		if (err->code != ERR_FILE_REFUSED && err->code != ERR_NOT_FOUND)
+			return -1;
+		err_clear(err);
+		*refused_out = 1;
+		return 0;
 	}
 	from = whole->len > OUTPUT_TAIL ? whole->len - OUTPUT_TAIL : 0;
 	buf_add(tail, whole->data + from, whole->len - from);
+	return 0;
 }
 
 /*
@@ -477,10 +546,18 @@ static int judge(struct cluster *c, const char *dir, const char *state,
 	struct buf whole = BUF_INIT, path = BUF_INIT;
 	json_t *v;
 	size_t i;
-	int exists;
+	int exists, refused = 0;
 
 	*kind_out = NULL;
-	output_tail(c->t, dir, tail, &whole);
+	if (output_tail(c->t, dir, tail, &whole, &refused, err) < 0) {
+		buf_release(&whole);
+		return -1;
+	}
+	if (refused) {
+		*kind_out = "output_refused";
+		buf_adds(why, "its output.log is not a regular file");
+		goto out;
+	}
 	if (strcmp(state, "completed")) {
 		*kind_out = "exit_nonzero";
 		buf_addf(why, "the canary task ended %s", state);
@@ -488,7 +565,8 @@ static int judge(struct cluster *c, const char *dir, const char *state,
 	}
 	for (i = 0; i < sizeof(failure_markers) / sizeof(failure_markers[0]);
 	     i++) {
-		if (whole.data && strstr(whole.data, failure_markers[i])) {
+		if (whole.data && memmem(whole.data, whole.len, failure_markers[i],
+					 strlen(failure_markers[i]))) {
 			*kind_out = "failure_marker";
 			buf_addf(why, "its output says \"%s\"", failure_markers[i]);
 			goto out;
@@ -507,6 +585,11 @@ static int judge(struct cluster *c, const char *dir, const char *state,
 		}
 		if (transport_stat(c->t, &exists, NULL, NULL, dir, path.data,
 				   err) < 0) {
+			if (err->code != ERR_FILE_REFUSED) {
+				buf_release(&whole);
+				buf_release(&path);
+				return -1;	/* the cluster, not the canary */
+			}
 			err_clear(err);
 			exists = 0;
 		}
@@ -547,9 +630,20 @@ int campaign_verify_canary(struct journal *j, json_t **data_out,
 	json_t *row = NULL, *show = NULL, *task = NULL;
 	const char *kind = NULL, *state = NULL;
 	time_t start = time(NULL);
-	int r = -1, mark, placed;
+	size_t k;
+	int r = -1, mark, placed, submitting;
 
 	*data_out = NULL;
+	/* Bad input is refused before anything is asked or written. */
+	for (k = 0; k < json_array_size(expect); k++) {
+		const char *p = json_string_value(json_array_get(expect, k));
+
+		if (!p || p[0] == '/' || strstr(p, "..")) {
+			err_set(err, ERR_SPEC_INVALID, "expect_files must be "
+				"paths inside the task's result/, without ..");
+			goto out;
+		}
+	}
 	if (cp_row(j, &row, id, err) < 0)
 		goto out;
 	mark = (int)int_or(row, "canary", 0);
@@ -612,7 +706,7 @@ int campaign_verify_canary(struct journal *j, json_t **data_out,
 		goto out;
 	}
 	/* Passed (now or before): the rest go (once). */
-	if (place_all(j, &c, id, &placed, err) < 0)
+	if (place_all(j, &c, id, &placed, &submitting, err) < 0)
 		goto out;
 	r = campaign_show(j, data_out, id, err);
 	if (r == 0)
@@ -653,28 +747,47 @@ static int local_mkdirs_of(const char *path, struct err *err)
 	return 0;
 }
 
-/* Copy task 't's result/ into 'out'/tasks/<t>/. */
-static int pull_task(struct cluster *c, struct transport *here, const char *dir,
-		     long long t, const char *out, long long *files,
-		     long long *bytes, struct err *err)
+/*
+ * Copy every task's result/ into 'out'/tasks/<t>/, from one listing of
+ * the campaign's directory 'dir' (trusted: hpcloop made it) whose
+ * entries below it are not: the listing skips links, FIFOs and devices,
+ * and each file is read with 'dir' as the trusted part and its path as
+ * the untrusted one (transport.h), so a result/ that is a link to / is
+ * never followed.
+ */
+static int pull_all(struct cluster *c, struct transport *here,
+		    const char *dir, long long tasks, const char *out,
+		    long long *files, long long *bytes, struct err *err)
 {
-	struct buf rel = BUF_INIT, data = BUF_INIT, to = BUF_INIT;
+	struct buf data = BUF_INIT, to = BUF_INIT;
 	json_t *list = NULL, *f;
+	long long t;
 	size_t i;
 	int r = -1;
 
-	buf_addf(&rel, "%s/tasks/%lld/result", dir, t);
-	buf_addf(&to, "%s/tasks/%lld/", out, t);
-	if (local_mkdirs_of(to.data, err) < 0)
-		goto out;
-	if (transport_list(c->t, &list, rel.data, 16, RESULT_FILES_MAX, err) < 0)
+	for (t = 0; t < tasks; t++) {
+		buf_truncate(&to, 0);
+		buf_addf(&to, "%s/tasks/%lld/", out, t);
+		if (local_mkdirs_of(to.data, err) < 0)
+			goto out;
+	}
+	if (transport_list(c->t, &list, dir, 19, 4 * RESULT_FILES_MAX, err) < 0)
 		goto out;
 	json_array_foreach(list, i, f) {
 		const char *p = json_string_value(json_object_get(f, "path"));
+		const char *rest;
+		char *end;
 
+		if (strncmp(p, "tasks/", 6))
+			continue;
+		t = strtoll(p + 6, &end, 10);
+		if (end == p + 6 || t < 0 || t >= tasks ||
+		    strncmp(end, "/result/", 8))
+			continue;
+		rest = end + 8;
 		buf_truncate(&to, 0);
-		buf_addf(&to, "%s/tasks/%lld/%s", out, t, p);
-		if (transport_read_file(c->t, &data, rel.data, p, RESULT_FILE_MAX,
+		buf_addf(&to, "%s/tasks/%lld/%s", out, t, rest);
+		if (transport_read_file(c->t, &data, dir, p, RESULT_FILE_MAX,
 					err) < 0 ||
 		    local_mkdirs_of(to.data, err) < 0 ||
 		    transport_write_file(here, to.data, data.data ? data.data : "",
@@ -686,7 +799,6 @@ static int pull_task(struct cluster *c, struct transport *here, const char *dir,
 	r = 0;
 out:
 	json_decref(list);
-	buf_release(&rel);
 	buf_release(&data);
 	buf_release(&to);
 	return r;
@@ -704,7 +816,7 @@ int campaign_aggregate(struct journal *j, json_t **data_out,
 	json_t *row = NULL, *missing = NULL, *params, *red = json_null(), *t;
 	json_t *parsed;
 	const char **argv = NULL;
-	long long files = 0, bytes = 0, tasks, k;
+	long long files = 0, bytes = 0, tasks;
 	const char *dir;
 	size_t i;
 	int r = -1;
@@ -743,10 +855,8 @@ int campaign_aggregate(struct journal *j, json_t **data_out,
 	dir = json_string_value(json_object_get(row, "directory"));
 	if (out_dir) {
 		buf_adds(&out, out_dir);
-	} else if (!strcmp(transport_name(c.t), "local")) {
-		buf_addf(&out, "%s/aggregate", dir);
 	} else {
-		/* Beside the journal: the results come to this machine. */
+		/* Beside the journal, outside the campaign's untrusted tree. */
 		char *jd = xstrdup(journal_path(j)), *sl = strrchr(jd, '/');
 
 		if (sl)
@@ -755,9 +865,8 @@ int campaign_aggregate(struct journal *j, json_t **data_out,
 		free(jd);
 	}
 	tasks = int_or(row, "tasks", 0);
-	for (k = 0; k < tasks; k++)
-		if (pull_task(&c, here, dir, k, out.data, &files, &bytes, err) < 0)
-			goto out;
+	if (pull_all(&c, here, dir, tasks, out.data, &files, &bytes, err) < 0)
+		goto out;
 	if (json_array_size(reducer)) {
 		argv = xcalloc(json_array_size(reducer) + 1, sizeof(*argv));
 		json_array_foreach(reducer, i, t)
@@ -888,7 +997,7 @@ int campaign_reconcile(struct journal *j, json_t **out,
 		struct cluster c = CLUSTER_INIT;
 		int active = 0, adopted = 0, missing = 0;
 
-		if (!strcmp(before, "pending")) {
+		{
 			if (idem_subject_active(j, &active, id, err) < 0)
 				goto out;
 			if (!active && (cp_cluster(&c, cfg, row, err) < 0 ||

@@ -71,6 +71,6 @@ int cp_cluster(struct cluster *c, const struct config *cfg,
  * waits for must be recorded already.
  */
 int cp_place(struct journal *j, struct cluster *c, const json_t *row,
-	     const json_t *sub, struct err *err);
+	     const json_t *sub, int *submitting_out, struct err *err);
 
 #endif

@@ -180,17 +180,39 @@ static char *with_directives(const char *script, const char *directives)
 /* Placing a submission                                               */
 /* ---------------------------------------------------------------- */
 
-/* The job ids of the submissions of wave 'wave' - 1, a new array. */
-static json_t *after_of(const json_t *subs, json_int_t wave)
+/*
+ * The job ids of the submissions of wave 'wave' - 1 that still have a
+ * task that has not ended (a scheduler may have forgotten an ended job,
+ * and refuses a dependency on one it does not know), a new array; none
+ * for wave 0 (the canary is never waited for: it has ended).
+ */
+static json_t *after_of(struct journal *j, const char *id, const json_t *subs,
+			json_int_t wave)
 {
-	json_t *after = json_array(), *s;
+	json_t *after = json_array(), *s, *params, *row;
+	struct err e = ERR_INIT;
 	size_t i;
 
 	json_array_foreach(subs, i, s) {
-		if (json_integer_value(json_object_get(s, "wave")) == wave - 1 &&
-		    json_is_string(json_object_get(s, "job_id")))
+		if (wave < 1 ||
+		    json_integer_value(json_object_get(s, "wave")) != wave - 1 ||
+		    strcmp(json_string_value(json_object_get(s, "kind")), "wave") ||
+		    !json_is_string(json_object_get(s, "job_id")))
+			continue;
+		row = NULL;
+		params = json_pack("[s, O]", id, json_object_get(s, "n"));
+		if (journal_row(j, &row,
+				"SELECT count(*) AS n FROM campaign_tasks WHERE "
+				"campaign_id = ? AND submission = ? AND state IN "
+				"('pending', 'submitted', 'running')",
+				params, &e) != 0 ||
+		    json_integer_value(json_object_get(row, "n")) > 0)
 			json_array_append(after, json_object_get(s, "job_id"));
+		json_decref(row);
+		json_decref(params);
+		err_clear(&e);
 	}
+	err_release(&e);
 	return after;
 }
 
@@ -301,7 +323,11 @@ static int prepare(struct journal *j, struct cluster *c, const json_t *row,
 	buf_addf(&p->comment, "%s-s%lld", id, (long long)n);
 	if (cp_submissions(j, &subs, id, err) < 0)
 		goto out;
-	p->after = after_of(subs, json_integer_value(json_object_get(sub, "wave")));
+	p->after = strcmp(json_string_value(json_object_get(sub, "kind")), "wave")
+			   ? json_array()
+			   : after_of(j, id, subs,
+				      json_integer_value(json_object_get(sub,
+									  "wave")));
 	req->name = p->name.data;
 	req->comment = p->comment.data;
 	req->workdir = dir;
@@ -323,7 +349,7 @@ out:
 }
 
 int cp_place(struct journal *j, struct cluster *c, const json_t *row,
-	     const json_t *sub, struct err *err)
+	     const json_t *sub, int *submitting_out, struct err *err)
 {
 	struct placing p;
 	struct sched_submit req;
@@ -340,10 +366,13 @@ int cp_place(struct journal *j, struct cluster *c, const json_t *row,
 	/* A dead attempt may have submitted it: adopt that job. */
 	if (sched_find(c->sched, &found, p.comment.data, err) < 0)
 		goto out;
-	if (json_array_size(found))
+	if (json_array_size(found)) {
 		job = xstrdup(json_string_value(json_array_get(found, 0)));
-	else if (sched_submit(c->sched, &job, &req, err) < 0)
-		goto out;
+	} else {
+		*submitting_out = 1;
+		if (sched_submit(c->sched, &job, &req, err) < 0)
+			goto out;
+	}
 	fault_point("campaign.after_sched");
 	task_ids = json_array();
 	for (i = 1; i <= json_array_size(p.tasks); i++) {

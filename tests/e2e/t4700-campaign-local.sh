@@ -201,6 +201,36 @@ test_expect_success 'a passing canary lets the rest go, once' '
 	test $(grep -c "^=== " "$d/tasks/0/output.log") = 1
 '
 
+test_expect_success 'eight concurrent verify-canary calls place the rest once' '
+	campaign <<-EOF &&
+	{"study": "demo", "campaign": {"executor": ["$EXEC"], "canary": true, "params": {"x": ["a", "b", "c", "d"]}, "max_array_size": 1}}
+	EOF
+	cc=$cp &&
+	hl verify-canary --spec "{\"campaign_id\": \"$cc\", \"wait_s\": 60}" &&
+	for i in 1 2 3 4 5 6 7 8; do
+		"$HPCLOOP_BIN" verify-canary --spec "{\"campaign_id\": \"$cc\"}" >vc.$i 2>&1 &
+	done; wait &&
+	settle $cc && test_json_field out .data.state completed &&
+	d=$(json_field out .data.directory) &&
+	for t in 0 1 2 3; do test $(grep -c "^=== " "$d/tasks/$t/output.log") = 1 || return 1; done &&
+	test $(ls "$d"/../../.hpcloop-local/by-run 2>/dev/null | grep -c "^$cc-s") -le 4
+'
+
+test_expect_success 'a result/ that is a link to / is not followed by aggregate-flow' '
+	cat >linker.sh <<-\SH &&
+	#!/bin/sh
+	rmdir "$HPCLOOP_RESULT_DIR" && ln -s / "$HPCLOOP_RESULT_DIR"
+	SH
+	chmod +x linker.sh &&
+	campaign <<-EOF &&
+	{"study": "demo", "campaign": {"executor": ["$PWD/linker.sh"], "tasks": [{"x": 1}]}}
+	EOF
+	settle $cp && test_json_field out .data.state completed &&
+	hl aggregate-flow --spec "{\"campaign_id\": \"$cp\", \"out_dir\": \"$TRASH_DIRECTORY/agg-link\"}" &&
+	test_json_field out .data.files 0 &&
+	! test -e agg-link/tasks/0/etc
+'
+
 test_expect_success 'killed after its array was submitted (campaign.after_sched), the retry adopts it' '
 	printf "%s" "{\"study\": \"demo\", \"campaign\": {\"executor\": [\"$EXEC\"], \"tasks\": [{\"x\": \"k1\"}, {\"x\": \"k2\"}]}}" >crash.json &&
 	test_expect_code 137 env HPCLOOP_FAULT=campaign.after_sched "$HPCLOOP_BIN" submit-flow --spec crash.json >/dev/null 2>&1;
