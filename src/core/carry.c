@@ -1,5 +1,10 @@
 /*
  * carry.c: code that carries forward (see carry.h).
+ *
+ * Longer than most files in src/: the base, the checkout and the
+ * capture are three steps of one git protocol over the transport and
+ * share its private helpers (argv building, first-line errors, the
+ * journal rows of study_code and code_runs); the banners divide it.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -19,6 +19,10 @@
  * The steps stay in one file, a little over 800 lines, so that a tick
  * reads in the order it runs; the work of each step lives in the module
  * that owns it (refresh.h, ledger.h, meta.h, idea.h, submit.h, loop.h).
+ *
+ * A little longer than most files in src/: every step of a tick shares
+ * the private struct tick and its small transaction helpers; the banners
+ * divide it.
  */
 #include <stdio.h>
 #include <stdlib.h>

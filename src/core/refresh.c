@@ -1,6 +1,11 @@
 /*
  * refresh.c: refreshing the live sprints of one cluster (see
  * refresh.h): gather with no lock, then apply in one transaction.
+ *
+ * Longer than most files in src/: gathering and applying share the
+ * private records of one refresh (struct gathered, struct run), and the
+ * rules of DESIGN §10 and §12 that they carry out must be read side by
+ * side; the banners divide it.
  */
 #include <inttypes.h>
 #include <stdio.h>
