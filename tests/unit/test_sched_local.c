@@ -1053,7 +1053,7 @@ static void test_sched_local_array_limit_and_after(void **state)
 	assert_string_equal(wait_state(&w, later, "completed"), "completed");
 	assert_int_equal(world_number(&w, "later.saw"), 4);
 	for (i = 1; i <= 4; i++) {
-		char f[16];
+		char f[32];
 
 		snprintf(f, sizeof(f), "done.%d", i);
 		assert_true(world_has(&w, f));
