@@ -333,7 +333,7 @@ int campaign_show(struct journal *j, json_t **data_out, const char *id,
 	}
 	canary = (int)json_integer_value(json_object_get(row, "canary"));
 	*data_out = json_pack(
-		"{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:s?, s:O}",
+		"{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:s?, s:O}",
 		"campaign_id", json_object_get(row, "id"), "study",
 		json_object_get(row, "study"), "cluster",
 		json_object_get(row, "cluster"), "state",

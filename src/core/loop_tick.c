@@ -798,7 +798,7 @@ int loop_tick(struct journal *j, json_t **out, const struct config *cfg,
 {
 	struct tick t;
 	json_t *live = NULL, *view = NULL, *current = json_null();
-	const char *state;
+	char state[32];
 	int r = -1;
 
 	*out = NULL;
@@ -819,7 +819,9 @@ int loop_tick(struct journal *j, json_t **out, const struct config *cfg,
 				"the loop");
 		goto out;
 	}
-	state = json_string_value(json_object_get(t.loop, "state"));
+	/* A copy: advancing reloads t.loop, which frees the row. */
+	snprintf(state, sizeof(state), "%s",
+		 json_string_value(json_object_get(t.loop, "state")));
 	if ((!strcmp(state, "running") || !strcmp(state, "stopping")) &&
 	    advance_loop(&t, &live, err) < 0)
 		goto out;
